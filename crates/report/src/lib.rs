@@ -1,0 +1,29 @@
+//! DMARC aggregate reports: the model and a streaming parser.
+//!
+//! [`parse`] reads one XML document from any `BufRead` and hands each `<record>` to a
+//! [`RecordSink`] as soon as it is complete, reusing one record and one event buffer, so
+//! memory does not grow with the number of records. It returns the rest of the report
+//! ([`Report`]: metadata, published policy, counts and warnings) at the end.
+//!
+//! Both RFC 7489 and RFC 9990 (`urn:ietf:params:xml:ns:dmarc-2.0`) documents are read,
+//! matching elements by local name in any order. What real reporters get wrong is tolerated
+//! and recorded as [`Warning`]s; what would make the data wrong is a [`ParseError`].
+//! This crate does no I/O of its own.
+
+mod error;
+mod lossy;
+mod model;
+mod parse;
+mod vocab;
+
+pub use error::{ErrorKind, ParseError, SinkError};
+pub use model::{
+    Alignment, AuthResult, Coded, DiscoveryMethod, Disposition, DkimResult, OverrideReason,
+    OverrideType, Policy, PolicyPublished, Record, Report, SpfResult, SpfScope, Testing, Verdict,
+    Warning, WarningCode,
+};
+pub use parse::{RecordSink, parse, parse_bytes, parse_to_vec};
+pub use vocab::Vocabulary;
+
+/// The RFC 9990 namespace.
+pub const DMARC_2_NAMESPACE: &str = "urn:ietf:params:xml:ns:dmarc-2.0";

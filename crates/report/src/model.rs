@@ -1,0 +1,276 @@
+//! The report model: what one aggregate report says, raw values beside normalized ones.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::vocab::Vocabulary;
+
+/// An enumerated value as the reporter wrote it (`raw`, trimmed) and as rua understands it
+/// (`value`). `value` is `None` when the element was absent, empty, `nil`, or unknown; an
+/// unknown value keeps its text in `raw` and produces a warning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coded<T> {
+    pub raw: Option<String>,
+    pub value: Option<T>,
+}
+
+impl<T> Default for Coded<T> {
+    fn default() -> Self {
+        Self { raw: None, value: None }
+    }
+}
+
+impl<T: Vocabulary> Coded<T> {
+    /// The normalized spelling, e.g. `"pass"`.
+    pub fn as_str(&self) -> Option<&'static str> {
+        self.value.map(T::as_str)
+    }
+}
+
+/// Everything a report says except its records: metadata, published policy, and what the
+/// parser learned while reading (namespace, warnings, recovery).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Namespace URI of the root `<feedback>` element, if any
+    /// (`urn:ietf:params:xml:ns:dmarc-2.0` marks an RFC 9990 report).
+    pub namespace: Option<String>,
+    /// Text of `<version>`, if present (`1.0`, `0.1`, `2.0` are all seen).
+    pub version: Option<String>,
+    pub org_name: Option<String>,
+    pub email: Option<String>,
+    pub extra_contact_info: Option<String>,
+    pub report_id: String,
+    /// Start of the reporting period, seconds since the Unix epoch (UTC).
+    pub begin: i64,
+    /// End of the reporting period, seconds since the Unix epoch (UTC).
+    pub end: i64,
+    pub begin_raw: String,
+    pub end_raw: String,
+    /// `<report_metadata/error>` texts in document order.
+    pub errors: Vec<String>,
+    /// RFC 9990 `<generator>`.
+    pub generator: Option<String>,
+    pub policy: PolicyPublished,
+    /// Number of `<record>` elements handed to the sink.
+    pub n_records: u64,
+    /// Sum of `<count>` over all records.
+    pub n_messages: u64,
+    /// The document was not well formed, but was read safely (e.g. an unclosed `<xs:schema>`
+    /// wrapper); the warnings say what was repaired.
+    pub is_recovered: bool,
+    /// What the parser had to tolerate, one entry per (code, path), with an example.
+    pub warnings: Vec<Warning>,
+}
+
+impl Report {
+    /// True when the document uses the RFC 9990 (DMARCbis) namespace.
+    pub fn is_dmarcbis(&self) -> bool {
+        self.namespace.as_deref() == Some(crate::DMARC_2_NAMESPACE)
+    }
+}
+
+/// `<policy_published>`: the DMARC record the receiver found. Absent tags stay absent; RFC
+/// defaults (sp = p, adkim = aspf = r) are applied by consumers, never here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyPublished {
+    pub domain: Option<String>,
+    pub adkim: Coded<Alignment>,
+    pub aspf: Coded<Alignment>,
+    pub p: Coded<Policy>,
+    pub sp: Coded<Policy>,
+    pub np: Coded<Policy>,
+    pub pct: Option<u32>,
+    pub pct_raw: Option<String>,
+    pub fo: Option<String>,
+    pub testing: Coded<Testing>,
+    pub discovery_method: Coded<DiscoveryMethod>,
+}
+
+/// One `<record>`: a source IP and what happened to its messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    /// `None` when `source_ip_raw` is not an IP address (a warning says so).
+    pub source_ip: Option<IpAddr>,
+    pub source_ip_raw: String,
+    pub count: u64,
+    pub disposition: Coded<Disposition>,
+    /// The receiver's DMARC verdict for DKIM (`policy_evaluated/dkim`).
+    pub dkim_verdict: Coded<Verdict>,
+    /// The receiver's DMARC verdict for SPF (`policy_evaluated/spf`).
+    pub spf_verdict: Coded<Verdict>,
+    pub reasons: Vec<OverrideReason>,
+    pub header_from: Option<String>,
+    pub envelope_from: Option<String>,
+    pub envelope_to: Option<String>,
+    pub dkim: Vec<DkimResult>,
+    pub spf: Vec<SpfResult>,
+}
+
+impl Record {
+    /// Empties the record for reuse, keeping the vectors' capacity.
+    pub(crate) fn clear(&mut self) {
+        self.source_ip = None;
+        self.source_ip_raw.clear();
+        self.count = 0;
+        self.disposition = Coded::default();
+        self.dkim_verdict = Coded::default();
+        self.spf_verdict = Coded::default();
+        self.reasons.clear();
+        self.header_from = None;
+        self.envelope_from = None;
+        self.envelope_to = None;
+        self.dkim.clear();
+        self.spf.clear();
+    }
+}
+
+/// `<policy_evaluated/reason>`: why the receiver applied another disposition than the policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OverrideReason {
+    pub kind: Coded<OverrideType>,
+    pub comment: Option<String>,
+}
+
+/// `<auth_results/dkim>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DkimResult {
+    pub domain: Option<String>,
+    pub selector: Option<String>,
+    pub result: Coded<AuthResult>,
+    pub human_result: Option<String>,
+}
+
+/// `<auth_results/spf>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SpfResult {
+    pub domain: Option<String>,
+    pub scope: Coded<SpfScope>,
+    pub result: Coded<AuthResult>,
+    pub human_result: Option<String>,
+}
+
+/// Something the parser tolerated. Repeats of the same code at the same path are counted in
+/// `count`; `raw` and `offset` are those of the first occurrence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub code: WarningCode,
+    /// Element path, e.g. `feedback/record/auth_results/spf/result`.
+    pub path: String,
+    pub raw: Option<String>,
+    /// Byte offset in the document of the first occurrence.
+    pub offset: u64,
+    pub count: u64,
+}
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// Codes for what the parser tolerated; stable, stored in the database.
+    WarningCode {
+        UnknownValue => "unknown_value",
+        AliasValue => "alias_value",
+        NonCanonicalCase => "non_canonical_case",
+        InvalidIp => "invalid_ip",
+        InvalidNumber => "invalid_number",
+        FractionalTimestamp => "fractional_timestamp",
+        MillisecondTimestamp => "millisecond_timestamp",
+        BeginAfterEnd => "begin_after_end",
+        UnknownElement => "unknown_element",
+        RepeatedElement => "repeated_element",
+        RepeatedPolicyPublished => "repeated_policy_published",
+        IdentitiesAlias => "identities_alias",
+        EmptyAuthResult => "empty_auth_result",
+        UnexpectedText => "unexpected_text",
+        UnknownEntity => "unknown_entity",
+        InvalidUtf8 => "invalid_utf8",
+        SchemaWrapper => "schema_wrapper",
+        UnclosedElement => "unclosed_element",
+        MissingOrgName => "missing_org_name",
+        MissingPolicyDomain => "missing_policy_domain",
+        MissingHeaderFrom => "missing_header_from",
+        DoctypeIgnored => "doctype_ignored",
+    }
+}
+
+string_enum! {
+    /// `p`, `sp`, `np`.
+    Policy { None => "none", Quarantine => "quarantine", Reject => "reject" }
+}
+
+string_enum! {
+    /// `policy_evaluated/disposition`; RFC 9990 adds `pass`.
+    Disposition { None => "none", Pass => "pass", Quarantine => "quarantine", Reject => "reject" }
+}
+
+string_enum! {
+    /// `adkim`, `aspf`.
+    Alignment { Relaxed => "r", Strict => "s" }
+}
+
+string_enum! {
+    /// `policy_evaluated/dkim` and `/spf`: the receiver's DMARC-level verdict.
+    Verdict { Pass => "pass", Fail => "fail" }
+}
+
+string_enum! {
+    /// DKIM and SPF results (RFC 8601 words).
+    AuthResult {
+        None => "none",
+        Pass => "pass",
+        Fail => "fail",
+        SoftFail => "softfail",
+        Neutral => "neutral",
+        Policy => "policy",
+        TempError => "temperror",
+        PermError => "permerror",
+    }
+}
+
+string_enum! {
+    /// `auth_results/spf/scope`.
+    SpfScope { Helo => "helo", Mfrom => "mfrom" }
+}
+
+string_enum! {
+    /// `reason/type`; `forwarded` and `sampled_out` are RFC 7489 only, `policy_test_mode`
+    /// RFC 9990 only.
+    OverrideType {
+        Forwarded => "forwarded",
+        SampledOut => "sampled_out",
+        TrustedForwarder => "trusted_forwarder",
+        MailingList => "mailing_list",
+        LocalPolicy => "local_policy",
+        PolicyTestMode => "policy_test_mode",
+        Other => "other",
+    }
+}
+
+string_enum! {
+    /// RFC 9990 `testing` (the `t=` tag).
+    Testing { No => "n", Yes => "y" }
+}
+
+string_enum! {
+    /// RFC 9990 `discovery_method`.
+    DiscoveryMethod { Psl => "psl", Treewalk => "treewalk" }
+}

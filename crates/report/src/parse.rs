@@ -1,0 +1,831 @@
+//! The pull loop: one quick-xml event at a time, one reused buffer, an explicit element stack.
+
+use std::io::BufRead;
+use std::net::IpAddr;
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use crate::error::{ErrorKind, ParseError, SinkError};
+use crate::lossy::Utf8Lossy;
+use crate::model::{
+    Coded, DkimResult, OverrideReason, Record, Report, SpfResult, Warning, WarningCode,
+};
+use crate::vocab::{Reading, Vocabulary, read_word};
+
+/// Receives each record while the document is read. The record is reused afterwards: copy
+/// what you keep.
+pub trait RecordSink {
+    fn record(&mut self, record: &Record) -> Result<(), SinkError>;
+}
+
+impl<F: FnMut(&Record) -> Result<(), SinkError>> RecordSink for F {
+    fn record(&mut self, record: &Record) -> Result<(), SinkError> {
+        self(record)
+    }
+}
+
+/// Parses one aggregate report, streaming its records into `sink`.
+///
+/// Records reach the sink before the document has been read to its end: if this returns an
+/// error, discard what the sink received.
+pub fn parse<R: BufRead, S: RecordSink + ?Sized>(
+    input: R,
+    sink: &mut S,
+) -> Result<Report, ParseError> {
+    let mut reader = Reader::from_reader(Utf8Lossy::new(input));
+    let config = reader.config_mut();
+    // Names are matched by the parser itself so that it can recover from junk elements.
+    config.check_end_names = false;
+    config.allow_unmatched_ends = true;
+    config.allow_dangling_amp = true;
+    config.check_comments = false;
+    let mut parser = Parser::default();
+    let mut buf = Vec::with_capacity(4096);
+    let result = parser.run(&mut reader, &mut buf, sink);
+    let lossy = reader.get_ref();
+    let bom = if lossy.has_bom { 3 } else { 0 };
+    match result {
+        Ok(()) => {
+            if lossy.n_invalid_bytes > 0 {
+                let offset = lossy.first_invalid_offset.unwrap_or(0);
+                parser.warnings.add(WarningCode::InvalidUtf8, "", None, offset);
+                if let Some(w) = parser.warnings.list.last_mut() {
+                    w.count = lossy.n_invalid_bytes;
+                }
+            }
+            let mut report = parser.report;
+            report.warnings = parser.warnings.list;
+            for w in &mut report.warnings {
+                w.offset += bom;
+            }
+            Ok(report)
+        }
+        Err((kind, offset)) => Err(ParseError { kind, path: parser.path, offset: offset + bom }),
+    }
+}
+
+/// Parses a report held in memory.
+pub fn parse_bytes<S: RecordSink + ?Sized>(bytes: &[u8], sink: &mut S) -> Result<Report, ParseError> {
+    parse(bytes, sink)
+}
+
+/// Parses a report held in memory and collects its records (for tests and small inputs).
+pub fn parse_to_vec(bytes: &[u8]) -> Result<(Report, Vec<Record>), ParseError> {
+    let mut records = Vec::new();
+    let report = parse(bytes, &mut |r: &Record| {
+        records.push(r.clone());
+        Ok(())
+    })?;
+    Ok((report, records))
+}
+
+/// Where the parser is: one entry per open element.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Node {
+    /// An `<xs:schema>` start tag some reporters put around the report.
+    Wrapper,
+    Feedback,
+    Metadata,
+    DateRange,
+    Policy,
+    Record,
+    Row,
+    PolicyEvaluated,
+    Reason,
+    Identifiers,
+    AuthResults,
+    Dkim,
+    Spf,
+    Leaf(Leaf),
+    /// An element rua does not read, and everything inside it.
+    Skip,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Leaf {
+    Version,
+    OrgName,
+    Email,
+    ExtraContactInfo,
+    ReportId,
+    Begin,
+    End,
+    Error,
+    Generator,
+    Domain,
+    Adkim,
+    Aspf,
+    P,
+    Sp,
+    Np,
+    Pct,
+    Fo,
+    Testing,
+    DiscoveryMethod,
+    SourceIp,
+    Count,
+    Disposition,
+    VerdictDkim,
+    VerdictSpf,
+    ReasonType,
+    ReasonComment,
+    HeaderFrom,
+    EnvelopeFrom,
+    EnvelopeTo,
+    AuthDomain,
+    Selector,
+    AuthResult,
+    HumanResult,
+    Scope,
+}
+
+/// What a child element becomes, and what the parser should say about it.
+enum Child {
+    Node(Node),
+    /// Known container, skipped quietly (RFC 9990 extensions).
+    Quiet,
+    Unknown,
+}
+
+fn child(parent: Node, name: &str) -> Child {
+    use Leaf as L;
+    use Node as N;
+    let node = match (parent, name) {
+        (N::Wrapper, "feedback") => N::Feedback,
+        (N::Feedback, "version") => N::Leaf(L::Version),
+        (N::Feedback, "report_metadata") => N::Metadata,
+        (N::Feedback, "policy_published") => N::Policy,
+        (N::Feedback, "record") => N::Record,
+        (N::Feedback | N::Record, "extension" | "extensions") => return Child::Quiet,
+        (N::Metadata, "org_name") => N::Leaf(L::OrgName),
+        (N::Metadata, "email") => N::Leaf(L::Email),
+        (N::Metadata, "extra_contact_info") => N::Leaf(L::ExtraContactInfo),
+        (N::Metadata, "report_id") => N::Leaf(L::ReportId),
+        (N::Metadata, "date_range") => N::DateRange,
+        (N::Metadata, "error") => N::Leaf(L::Error),
+        (N::Metadata, "generator") => N::Leaf(L::Generator),
+        (N::DateRange, "begin") => N::Leaf(L::Begin),
+        (N::DateRange, "end") => N::Leaf(L::End),
+        (N::Policy, "domain") => N::Leaf(L::Domain),
+        (N::Policy, "adkim") => N::Leaf(L::Adkim),
+        (N::Policy, "aspf") => N::Leaf(L::Aspf),
+        (N::Policy, "p") => N::Leaf(L::P),
+        (N::Policy, "sp") => N::Leaf(L::Sp),
+        (N::Policy, "np") => N::Leaf(L::Np),
+        (N::Policy, "pct") => N::Leaf(L::Pct),
+        (N::Policy, "fo") => N::Leaf(L::Fo),
+        (N::Policy, "testing") => N::Leaf(L::Testing),
+        (N::Policy, "discovery_method") => N::Leaf(L::DiscoveryMethod),
+        (N::Record, "row") => N::Row,
+        (N::Record, "identifiers" | "identities") => N::Identifiers,
+        (N::Record, "auth_results") => N::AuthResults,
+        (N::Row, "source_ip") => N::Leaf(L::SourceIp),
+        (N::Row, "count") => N::Leaf(L::Count),
+        (N::Row, "policy_evaluated") => N::PolicyEvaluated,
+        (N::PolicyEvaluated, "disposition") => N::Leaf(L::Disposition),
+        (N::PolicyEvaluated, "dkim") => N::Leaf(L::VerdictDkim),
+        (N::PolicyEvaluated, "spf") => N::Leaf(L::VerdictSpf),
+        (N::PolicyEvaluated, "reason") => N::Reason,
+        (N::Reason, "type") => N::Leaf(L::ReasonType),
+        (N::Reason, "comment") => N::Leaf(L::ReasonComment),
+        (N::Identifiers, "header_from") => N::Leaf(L::HeaderFrom),
+        (N::Identifiers, "envelope_from") => N::Leaf(L::EnvelopeFrom),
+        (N::Identifiers, "envelope_to") => N::Leaf(L::EnvelopeTo),
+        (N::AuthResults, "dkim") => N::Dkim,
+        (N::AuthResults, "spf") => N::Spf,
+        (N::Dkim | N::Spf, "domain") => N::Leaf(L::AuthDomain),
+        (N::Dkim, "selector") => N::Leaf(L::Selector),
+        (N::Spf, "scope") => N::Leaf(L::Scope),
+        (N::Dkim | N::Spf, "result") => N::Leaf(L::AuthResult),
+        (N::Dkim | N::Spf, "human_result") => N::Leaf(L::HumanResult),
+        (N::Skip, _) => return Child::Quiet,
+        _ => return Child::Unknown,
+    };
+    Child::Node(node)
+}
+
+/// Warnings, merged by (code, path) so that a quirk on every record costs one entry.
+#[derive(Debug, Default)]
+struct Warnings {
+    list: Vec<Warning>,
+}
+
+impl Warnings {
+    /// Distinct (code, path) pairs kept; further paths are merged under `*`.
+    const MAX_DISTINCT: usize = 256;
+
+    fn add(&mut self, code: WarningCode, path: &str, raw: Option<&str>, offset: u64) {
+        let path = if self.list.len() >= Self::MAX_DISTINCT { "*" } else { path };
+        if let Some(w) = self.list.iter_mut().find(|w| w.code == code && w.path == path) {
+            w.count += 1;
+            return;
+        }
+        self.list.push(Warning {
+            code,
+            path: path.to_owned(),
+            raw: raw.map(str::to_owned),
+            offset,
+            count: 1,
+        });
+    }
+}
+
+type Failure = (ErrorKind, u64);
+
+#[derive(Debug, Default)]
+struct Parser {
+    report: Report,
+    record: Record,
+    warnings: Warnings,
+    /// Open elements with the length of `path` before each was entered.
+    stack: Vec<(Node, usize)>,
+    /// Element path of the innermost open element, by local names.
+    path: String,
+    /// Text of the leaf being read, entity references resolved.
+    text: String,
+    has_root: bool,
+    has_policy: bool,
+    has_report_id: bool,
+    has_begin: bool,
+    has_end: bool,
+    has_count: bool,
+    /// Position of the event being handled.
+    offset: u64,
+}
+
+impl Parser {
+    fn run<R: BufRead, S: RecordSink + ?Sized>(
+        &mut self,
+        reader: &mut Reader<R>,
+        buf: &mut Vec<u8>,
+        sink: &mut S,
+    ) -> Result<(), Failure> {
+        loop {
+            buf.clear();
+            self.offset = reader.buffer_position();
+            let event = match reader.read_event_into(buf) {
+                Ok(event) => event,
+                Err(e) => return Err((ErrorKind::Xml(e), reader.error_position())),
+            };
+            match event {
+                Event::Start(e) => self.start(&e)?,
+                Event::Empty(e) => {
+                    self.start(&e)?;
+                    if self.end(e.local_name().as_ref(), sink)? {
+                        return Ok(());
+                    }
+                }
+                Event::End(e) => {
+                    if self.end(e.local_name().as_ref(), sink)? {
+                        return Ok(());
+                    }
+                }
+                Event::Text(t) => self.text(&t)?,
+                Event::CData(t) => self.text(&t)?,
+                Event::GeneralRef(r) => self.reference(&r),
+                Event::DocType(_) => {
+                    self.warn(WarningCode::DoctypeIgnored, None);
+                }
+                Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
+                Event::Eof => return Err(self.eof()),
+            }
+        }
+    }
+
+    fn top(&self) -> Option<Node> {
+        self.stack.last().map(|&(node, _)| node)
+    }
+
+    fn warn(&mut self, code: WarningCode, raw: Option<&str>) {
+        self.warnings.add(code, &self.path, raw, self.offset);
+    }
+
+    fn push(&mut self, node: Node, name: &str) {
+        self.stack.push((node, self.path.len()));
+        if !self.path.is_empty() {
+            self.path.push('/');
+        }
+        self.path.push_str(name);
+    }
+
+    fn start(&mut self, e: &BytesStart<'_>) -> Result<(), Failure> {
+        let name = e.local_name();
+        let name = name.as_ref();
+        if name.contains(['<', '>']) {
+            let kind = ErrorKind::InvalidName { name: e.name().as_ref().to_owned() };
+            return Err((kind, self.offset));
+        }
+        let Some(parent) = self.top() else {
+            return self.root(e, name);
+        };
+        let node = match child(parent, name) {
+            Child::Node(node) => node,
+            Child::Quiet => Node::Skip,
+            Child::Unknown => {
+                self.push(Node::Skip, name);
+                self.warn(WarningCode::UnknownElement, None);
+                return Ok(());
+            }
+        };
+        self.push(node, name);
+        match node {
+            Node::Policy if self.has_policy => {
+                self.warn(WarningCode::RepeatedPolicyPublished, None);
+                if let Some(entry) = self.stack.last_mut() {
+                    entry.0 = Node::Skip;
+                }
+            }
+            Node::Policy => self.has_policy = true,
+            Node::Record => {
+                self.record.clear();
+                self.has_count = false;
+            }
+            Node::Identifiers if name == "identities" => {
+                self.warn(WarningCode::IdentitiesAlias, None);
+            }
+            Node::Reason => self.record.reasons.push(OverrideReason::default()),
+            Node::Dkim => self.record.dkim.push(DkimResult::default()),
+            Node::Spf => self.record.spf.push(SpfResult::default()),
+            Node::Leaf(_) => self.text.clear(),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn root(&mut self, e: &BytesStart<'_>, name: &str) -> Result<(), Failure> {
+        let node = match name {
+            "feedback" => Node::Feedback,
+            "schema" if !self.has_root => Node::Wrapper,
+            _ => return Err((ErrorKind::NotFeedback { root: name.to_owned() }, self.offset)),
+        };
+        self.has_root = true;
+        self.push(node, name);
+        if node == Node::Wrapper {
+            self.report.is_recovered = true;
+            self.warn(WarningCode::SchemaWrapper, None);
+            return Ok(());
+        }
+        // The namespace bound to the root's prefix (or the default namespace).
+        let wanted = match e.name().prefix() {
+            Some(prefix) => format!("xmlns:{}", prefix.as_ref()),
+            None => "xmlns".to_owned(),
+        };
+        for attr in e.attributes().with_checks(false).flatten() {
+            if attr.key.as_ref() == wanted {
+                let uri = attr.value.trim();
+                if !uri.is_empty() {
+                    self.report.namespace = Some(uri.to_owned());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn text(&mut self, t: &str) -> Result<(), Failure> {
+        match self.top() {
+            Some(Node::Leaf(_)) => self.text.push_str(t),
+            Some(Node::Skip) => {}
+            Some(_) => {
+                let t = t.trim();
+                if !t.is_empty() {
+                    let t = t.to_owned();
+                    self.warn(WarningCode::UnexpectedText, Some(&t));
+                }
+            }
+            None => {
+                let t = t.trim();
+                if !t.is_empty() {
+                    let found: String = t.chars().take(32).collect();
+                    return Err((ErrorKind::NotXml { found }, self.offset));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn reference(&mut self, name: &str) {
+        if !matches!(self.top(), Some(Node::Leaf(_))) {
+            return;
+        }
+        let resolved = match name {
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "amp" => Some('&'),
+            "apos" => Some('\''),
+            "quot" => Some('"'),
+            _ => name.strip_prefix('#').and_then(|num| {
+                let code = match num.strip_prefix(['x', 'X']) {
+                    Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                    None => num.parse().ok(),
+                };
+                code.and_then(char::from_u32)
+            }),
+        };
+        match resolved {
+            Some(c) => self.text.push(c),
+            None => {
+                let literal = format!("&{name};");
+                self.text.push_str(&literal);
+                self.warn(WarningCode::UnknownEntity, Some(&literal));
+            }
+        }
+    }
+
+    /// Closes the innermost element; true when the report is complete.
+    fn end<S: RecordSink + ?Sized>(&mut self, name: &str, sink: &mut S) -> Result<bool, Failure> {
+        let Some(&(node, len)) = self.stack.last() else {
+            return Err(self.mismatched("", name));
+        };
+        if self.open_name(self.stack.len() - 1) != name {
+            self.close_unclosed(name)?;
+            return self.end(name, sink);
+        }
+        match node {
+            Node::Leaf(leaf) => {
+                let text = std::mem::take(&mut self.text);
+                let result = self.leaf(leaf, text.trim());
+                self.text = text;
+                result?;
+            }
+            Node::Dkim => {
+                if self.record.dkim.last().is_some_and(|d| {
+                    d.domain.is_none()
+                        && d.selector.is_none()
+                        && d.result.raw.is_none()
+                        && d.human_result.is_none()
+                }) {
+                    self.record.dkim.pop();
+                    self.warn(WarningCode::EmptyAuthResult, None);
+                }
+            }
+            Node::Spf => {
+                if self.record.spf.last().is_some_and(|s| {
+                    s.domain.is_none()
+                        && s.scope.raw.is_none()
+                        && s.result.raw.is_none()
+                        && s.human_result.is_none()
+                }) {
+                    self.record.spf.pop();
+                    self.warn(WarningCode::EmptyAuthResult, None);
+                }
+            }
+            Node::Record => self.finish_record(sink)?,
+            Node::Feedback => {
+                self.finish_report()?;
+                return Ok(true);
+            }
+            _ => {}
+        }
+        self.stack.pop();
+        self.path.truncate(len);
+        Ok(false)
+    }
+
+    /// Local name of the open element at `index` in the stack.
+    fn open_name(&self, index: usize) -> &str {
+        let len = self.stack[index].1;
+        let start = if len == 0 { 0 } else { len + 1 };
+        let end = self.stack.get(index + 1).map_or(self.path.len(), |e| e.1);
+        &self.path[start..end]
+    }
+
+    fn innermost_name(&self) -> String {
+        self.stack.len().checked_sub(1).map_or(String::new(), |i| self.open_name(i).to_owned())
+    }
+
+    /// An end tag that does not match the innermost element. Elements rua does not read
+    /// that were left open (`<email><bad@example.com></email>`) are closed with a warning;
+    /// anything else would change the data and fails the report.
+    fn close_unclosed(&mut self, name: &str) -> Result<(), Failure> {
+        let matching = (0..self.stack.len()).rev().find(|&i| self.open_name(i) == name);
+        let is_junk_above = |index: usize| self.stack[index + 1..].iter().all(|e| e.0 == Node::Skip);
+        let Some(index) = matching.filter(|&i| is_junk_above(i)) else {
+            return Err(self.mismatched(&self.innermost_name(), name));
+        };
+        while self.stack.len() > index + 1 {
+            self.warn(WarningCode::UnclosedElement, None);
+            if let Some((_, len)) = self.stack.pop() {
+                self.path.truncate(len);
+            }
+        }
+        self.report.is_recovered = true;
+        Ok(())
+    }
+
+    fn mismatched(&self, expected: &str, found: &str) -> Failure {
+        let kind =
+            ErrorKind::MismatchedEnd { expected: expected.to_owned(), found: found.to_owned() };
+        (kind, self.offset)
+    }
+
+    fn eof(&self) -> Failure {
+        let kind = if !self.has_root {
+            ErrorKind::Empty
+        } else {
+            ErrorKind::Truncated { open: self.path.clone() }
+        };
+        (kind, self.offset)
+    }
+
+    fn finish_record<S: RecordSink + ?Sized>(&mut self, sink: &mut S) -> Result<(), Failure> {
+        if !self.has_count {
+            return Err((ErrorKind::Missing("row/count"), self.offset));
+        }
+        if self.record.source_ip_raw.is_empty() {
+            self.warn(WarningCode::InvalidIp, Some(""));
+        }
+        if self.record.header_from.is_none() {
+            self.warn(WarningCode::MissingHeaderFrom, None);
+        }
+        self.report.n_records += 1;
+        self.report.n_messages = self.report.n_messages.saturating_add(self.record.count);
+        sink.record(&self.record).map_err(|e| (ErrorKind::Sink(e), self.offset))
+    }
+
+    fn finish_report(&mut self) -> Result<(), Failure> {
+        if !self.has_report_id {
+            return Err((ErrorKind::Missing("report_metadata/report_id"), self.offset));
+        }
+        if !self.has_begin {
+            return Err((ErrorKind::Missing("report_metadata/date_range/begin"), self.offset));
+        }
+        if !self.has_end {
+            return Err((ErrorKind::Missing("report_metadata/date_range/end"), self.offset));
+        }
+        if self.report.org_name.is_none() {
+            self.warn(WarningCode::MissingOrgName, None);
+        }
+        if self.report.policy.domain.is_none() {
+            self.warn(WarningCode::MissingPolicyDomain, None);
+        }
+        if self.report.begin > self.report.end {
+            let raw = format!("{} > {}", self.report.begin_raw, self.report.end_raw);
+            self.warn(WarningCode::BeginAfterEnd, Some(&raw));
+        }
+        Ok(())
+    }
+
+    fn leaf(&mut self, leaf: Leaf, v: &str) -> Result<(), Failure> {
+        use Leaf as L;
+        let w = &mut self.warnings;
+        let at = Site { path: &self.path, offset: self.offset };
+        let report = &mut self.report;
+        let policy = &mut report.policy;
+        let record = &mut self.record;
+        match leaf {
+            L::Version => set_text(&mut report.version, v, w, at),
+            L::OrgName => set_text(&mut report.org_name, v, w, at),
+            L::Email => set_text(&mut report.email, v, w, at),
+            L::ExtraContactInfo => set_text(&mut report.extra_contact_info, v, w, at),
+            L::ReportId => {
+                if self.has_report_id {
+                    w.add(WarningCode::RepeatedElement, at.path, Some(v), at.offset);
+                } else if v.is_empty() {
+                    return Err((ErrorKind::Missing("report_metadata/report_id"), self.offset));
+                } else {
+                    report.report_id = v.to_owned();
+                    self.has_report_id = true;
+                }
+            }
+            L::Begin | L::End => {
+                let (seen, value, raw) = if leaf == L::Begin {
+                    (&mut self.has_begin, &mut report.begin, &mut report.begin_raw)
+                } else {
+                    (&mut self.has_end, &mut report.end, &mut report.end_raw)
+                };
+                if *seen {
+                    w.add(WarningCode::RepeatedElement, at.path, Some(v), at.offset);
+                } else {
+                    let Some(seconds) = timestamp(v, w, at) else {
+                        return Err((ErrorKind::InvalidValue { raw: v.to_owned() }, at.offset));
+                    };
+                    *value = seconds;
+                    *raw = v.to_owned();
+                    *seen = true;
+                }
+            }
+            L::Error => {
+                if !v.is_empty() {
+                    report.errors.push(v.to_owned());
+                }
+            }
+            L::Generator => set_text(&mut report.generator, v, w, at),
+            L::Domain => set_text(&mut policy.domain, v, w, at),
+            L::Adkim => set_coded(&mut policy.adkim, v, w, at),
+            L::Aspf => set_coded(&mut policy.aspf, v, w, at),
+            L::P => set_coded(&mut policy.p, v, w, at),
+            L::Sp => set_coded(&mut policy.sp, v, w, at),
+            L::Np => set_coded(&mut policy.np, v, w, at),
+            L::Pct => {
+                if policy.pct_raw.is_some() {
+                    w.add(WarningCode::RepeatedElement, at.path, Some(v), at.offset);
+                } else if !v.is_empty() {
+                    policy.pct_raw = Some(v.to_owned());
+                    policy.pct = v.parse().ok();
+                    if policy.pct.is_none() {
+                        w.add(WarningCode::InvalidNumber, at.path, Some(v), at.offset);
+                    }
+                }
+            }
+            L::Fo => set_text(&mut policy.fo, v, w, at),
+            L::Testing => set_coded(&mut policy.testing, v, w, at),
+            L::DiscoveryMethod => set_coded(&mut policy.discovery_method, v, w, at),
+            L::SourceIp => {
+                if !record.source_ip_raw.is_empty() {
+                    w.add(WarningCode::RepeatedElement, at.path, Some(v), at.offset);
+                } else {
+                    record.source_ip_raw.push_str(v);
+                    record.source_ip = parse_ip(v);
+                    if record.source_ip.is_none() {
+                        w.add(WarningCode::InvalidIp, at.path, Some(v), at.offset);
+                    }
+                }
+            }
+            L::Count => {
+                if self.has_count {
+                    w.add(WarningCode::RepeatedElement, at.path, Some(v), at.offset);
+                } else {
+                    let Ok(count) = v.parse() else {
+                        return Err((ErrorKind::InvalidValue { raw: v.to_owned() }, at.offset));
+                    };
+                    record.count = count;
+                    self.has_count = true;
+                }
+            }
+            L::Disposition => set_coded(&mut record.disposition, v, w, at),
+            L::VerdictDkim => set_coded(&mut record.dkim_verdict, v, w, at),
+            L::VerdictSpf => set_coded(&mut record.spf_verdict, v, w, at),
+            L::ReasonType | L::ReasonComment => {
+                if let Some(reason) = record.reasons.last_mut() {
+                    if leaf == L::ReasonType {
+                        set_coded(&mut reason.kind, v, w, at);
+                    } else {
+                        set_text(&mut reason.comment, v, w, at);
+                    }
+                }
+            }
+            L::HeaderFrom => set_text(&mut record.header_from, v, w, at),
+            L::EnvelopeFrom => set_text(&mut record.envelope_from, v, w, at),
+            L::EnvelopeTo => set_text(&mut record.envelope_to, v, w, at),
+            L::AuthDomain | L::Selector | L::AuthResult | L::HumanResult | L::Scope => {
+                let parent = self.stack.len().checked_sub(2).map(|i| self.stack[i].0);
+                if parent == Some(Node::Dkim) {
+                    if let Some(d) = record.dkim.last_mut() {
+                        match leaf {
+                            L::AuthDomain => set_text(&mut d.domain, v, w, at),
+                            L::Selector => set_text(&mut d.selector, v, w, at),
+                            L::AuthResult => set_coded(&mut d.result, v, w, at),
+                            _ => set_text(&mut d.human_result, v, w, at),
+                        }
+                    }
+                } else if let Some(s) = record.spf.last_mut() {
+                    match leaf {
+                        L::AuthDomain => set_text(&mut s.domain, v, w, at),
+                        L::Scope => set_coded(&mut s.scope, v, w, at),
+                        L::AuthResult => set_coded(&mut s.result, v, w, at),
+                        _ => set_text(&mut s.human_result, v, w, at),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a value was read, for warnings.
+#[derive(Clone, Copy)]
+struct Site<'a> {
+    path: &'a str,
+    offset: u64,
+}
+
+/// Sets a text field; the first occurrence wins, an empty value stays absent.
+fn set_text(slot: &mut Option<String>, v: &str, w: &mut Warnings, at: Site<'_>) {
+    if slot.is_some() {
+        w.add(WarningCode::RepeatedElement, at.path, Some(v), at.offset);
+    } else if !v.is_empty() {
+        *slot = Some(v.to_owned());
+    }
+}
+
+/// Sets an enumerated field, keeping the raw word and warning about anything non-canonical.
+fn set_coded<T: Vocabulary>(slot: &mut Coded<T>, v: &str, w: &mut Warnings, at: Site<'_>) {
+    if slot.raw.is_some() {
+        w.add(WarningCode::RepeatedElement, at.path, Some(v), at.offset);
+        return;
+    }
+    if v.is_empty() {
+        return;
+    }
+    slot.raw = Some(v.to_owned());
+    slot.value = match read_word::<T>(v) {
+        Reading::Empty => None,
+        Reading::Canonical { value, is_case_folded } => {
+            if is_case_folded {
+                w.add(WarningCode::NonCanonicalCase, at.path, Some(v), at.offset);
+            }
+            Some(value)
+        }
+        Reading::Alias(value) => {
+            w.add(WarningCode::AliasValue, at.path, Some(v), at.offset);
+            Some(value)
+        }
+        Reading::Unknown => {
+            w.add(WarningCode::UnknownValue, at.path, Some(v), at.offset);
+            None
+        }
+    };
+}
+
+/// Seconds since the epoch from a decimal that may have a fraction or be in milliseconds.
+fn timestamp(v: &str, w: &mut Warnings, at: Site<'_>) -> Option<i64> {
+    let (whole, fraction) = v.split_once('.').unwrap_or((v, ""));
+    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut seconds: i64 = whole.parse().ok()?;
+    if !fraction.is_empty() || v.ends_with('.') {
+        w.add(WarningCode::FractionalTimestamp, at.path, Some(v), at.offset);
+    }
+    // No reporter is known to send milliseconds, but a value past the year 5138 can only
+    // be one.
+    if seconds > 100_000_000_000 {
+        w.add(WarningCode::MillisecondTimestamp, at.path, Some(v), at.offset);
+        seconds /= 1000;
+    }
+    Some(seconds)
+}
+
+/// An IP address, IPv4-mapped IPv6 read as IPv4; brackets around IPv6 are tolerated.
+fn parse_ip(v: &str) -> Option<IpAddr> {
+    let v = v.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(v);
+    v.parse::<IpAddr>().ok().map(|ip| ip.to_canonical())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"<?xml version="1.0"?>
+<feedback>
+  <report_metadata><org_name>example.net</org_name><report_id>r1</report_id>
+    <date_range><begin>1700000000</begin><end>1700086399</end></date_range></report_metadata>
+  <policy_published><domain>example.com</domain><p>none</p></policy_published>
+  <record><row><source_ip>192.0.2.1</source_ip><count>3</count>
+    <policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>fail</spf></policy_evaluated></row>
+    <identifiers><header_from>example.com</header_from></identifiers>
+    <auth_results><dkim><domain>example.com</domain><result>pass</result></dkim>
+      <spf><domain>example.com</domain><result>softfail</result></spf></auth_results></record>
+</feedback>"#;
+
+    #[test]
+    fn minimal_report_reads_every_field() {
+        let (report, records) = parse_to_vec(MINIMAL.as_bytes()).expect("parses");
+        assert_eq!(report.report_id, "r1");
+        assert_eq!((report.begin, report.end), (1_700_000_000, 1_700_086_399));
+        assert_eq!(report.n_records, 1);
+        assert_eq!(report.n_messages, 3);
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+        let r = &records[0];
+        assert_eq!(r.source_ip, Some("192.0.2.1".parse().expect("ip")));
+        assert_eq!(r.dkim[0].result.as_str(), Some("pass"));
+        assert_eq!(r.spf[0].result.as_str(), Some("softfail"));
+    }
+
+    #[test]
+    fn entity_references_keep_surrounding_spaces() {
+        let doc = MINIMAL.replace("example.net</org_name>", "a &amp; b &#x41;&#66;</org_name>");
+        let (report, _) = parse_to_vec(doc.as_bytes()).expect("parses");
+        assert_eq!(report.org_name.as_deref(), Some("a & b AB"));
+    }
+
+    #[test]
+    fn junk_element_inside_a_leaf_is_recovered() {
+        let doc = MINIMAL.replace(
+            "<org_name>example.net</org_name>",
+            "<org_name>example.net</org_name><email><bad-xml@bad-xml.net></email>",
+        );
+        let (report, _) = parse_to_vec(doc.as_bytes()).expect("parses");
+        assert!(report.is_recovered);
+        assert!(report.warnings.iter().any(|w| w.code == WarningCode::UnclosedElement));
+    }
+
+    #[test]
+    fn unclosed_known_element_is_an_error() {
+        let doc = MINIMAL.replace("<report_id>r1</report_id>", "<report_id>r1/report_id>");
+        let err = parse_to_vec(doc.as_bytes()).expect_err("fails");
+        assert_eq!(err.kind.code(), "mismatched_end_tag");
+        assert_eq!(err.path, "feedback/report_metadata/report_id");
+    }
+
+    #[test]
+    fn timestamps_tolerate_fractions_and_milliseconds() {
+        let mut w = Warnings::default();
+        let at = Site { path: "p", offset: 0 };
+        assert_eq!(timestamp("1709600619.487850", &mut w, at), Some(1_709_600_619));
+        assert_eq!(timestamp("1700000000000", &mut w, at), Some(1_700_000_000));
+        assert_eq!(timestamp("12a", &mut w, at), None);
+        assert_eq!(w.list.len(), 2);
+    }
+}

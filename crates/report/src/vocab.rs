@@ -1,0 +1,122 @@
+//! Normalization of enumerated values: case folding, known aliases, and unknown words.
+
+use crate::model::{
+    Alignment, AuthResult, DiscoveryMethod, Disposition, OverrideType, Policy, SpfScope, Testing,
+    Verdict,
+};
+
+/// A closed set of words with known aliases.
+pub trait Vocabulary: Copy + Sized + 'static {
+    /// Every canonical value.
+    fn all() -> &'static [Self];
+    /// The canonical, lower-case spelling.
+    fn as_str(self) -> &'static str;
+    /// Non-canonical words that real reporters use, with their meaning.
+    fn aliases() -> &'static [(&'static str, Self)] {
+        &[]
+    }
+}
+
+/// How a raw word was understood.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reading<T> {
+    /// Empty or `nil`: no value.
+    Empty,
+    /// The canonical word, possibly in another case (`Pass`).
+    Canonical { value: T, is_case_folded: bool },
+    /// A known alias (`hardfail` for `fail`).
+    Alias(T),
+    Unknown,
+}
+
+pub(crate) fn read_word<T: Vocabulary>(raw: &str) -> Reading<T> {
+    if raw.is_empty() || raw.eq_ignore_ascii_case("nil") || raw.eq_ignore_ascii_case("null") {
+        return Reading::Empty;
+    }
+    for &value in T::all() {
+        let word = value.as_str();
+        if raw == word {
+            return Reading::Canonical { value, is_case_folded: false };
+        }
+        if raw.eq_ignore_ascii_case(word) {
+            return Reading::Canonical { value, is_case_folded: true };
+        }
+    }
+    for &(alias, value) in T::aliases() {
+        if raw.eq_ignore_ascii_case(alias) {
+            return Reading::Alias(value);
+        }
+    }
+    Reading::Unknown
+}
+
+macro_rules! vocabulary {
+    ($name:ident $(, $alias:literal => $value:ident)* $(,)?) => {
+        impl Vocabulary for $name {
+            fn all() -> &'static [Self] {
+                $name::ALL
+            }
+            fn as_str(self) -> &'static str {
+                $name::as_str(self)
+            }
+            fn aliases() -> &'static [(&'static str, Self)] {
+                &[$(($alias, $name::$value)),*]
+            }
+        }
+    };
+}
+
+vocabulary!(Policy);
+vocabulary!(Disposition);
+vocabulary!(Alignment, "relaxed" => Relaxed, "strict" => Strict);
+// The receiver's verdict is pass or fail; anything else a receiver writes there (none,
+// softfail, ...) did not pass DMARC for that mechanism.
+vocabulary!(
+    Verdict,
+    "none" => Fail,
+    "softfail" => Fail,
+    "hardfail" => Fail,
+    "neutral" => Fail,
+    "temperror" => Fail,
+    "permerror" => Fail,
+    "policy" => Fail,
+);
+// The RFC 7489 XSD notes "TempError commonly implemented as 'unknown'" and "PermError
+// commonly implemented as 'error'"; docomo writes `hardfail`, nfm.net DKIM `invalid`.
+vocabulary!(
+    AuthResult,
+    "hardfail" => Fail,
+    "unknown" => TempError,
+    "error" => PermError,
+    "invalid" => PermError,
+    "temp_error" => TempError,
+    "perm_error" => PermError,
+);
+vocabulary!(SpfScope, "mail_from" => Mfrom, "mailfrom" => Mfrom);
+vocabulary!(OverrideType);
+vocabulary!(Testing, "no" => No, "yes" => Yes);
+vocabulary!(DiscoveryMethod);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_read_with_case_and_aliases() {
+        assert_eq!(
+            read_word::<AuthResult>("pass"),
+            Reading::Canonical { value: AuthResult::Pass, is_case_folded: false }
+        );
+        assert_eq!(
+            read_word::<AuthResult>("SoftFail"),
+            Reading::Canonical { value: AuthResult::SoftFail, is_case_folded: true }
+        );
+        assert_eq!(read_word::<AuthResult>("HardFail"), Reading::Alias(AuthResult::Fail));
+        assert_eq!(read_word::<AuthResult>("unknown"), Reading::Alias(AuthResult::TempError));
+        assert_eq!(read_word::<AuthResult>("error"), Reading::Alias(AuthResult::PermError));
+        assert_eq!(read_word::<Policy>("nil"), Reading::Empty);
+        assert_eq!(read_word::<Policy>(""), Reading::Empty);
+        assert_eq!(read_word::<Policy>("pass"), Reading::Unknown);
+        assert_eq!(read_word::<Verdict>("softfail"), Reading::Alias(Verdict::Fail));
+    }
+}
