@@ -1,0 +1,295 @@
+//! Walking inputs and containers down to payloads.
+
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Cursor, Read, Seek};
+use std::path::Path;
+
+use crate::limit::Limited;
+use crate::sniff::{HEAD_LEN, Sniffed, is_tls_report, sniff};
+use crate::{Limits, Payload, PayloadKind, Provenance, UnpackError, Visitor};
+
+const BUF_LEN: usize = 64 * 1024;
+
+pub(crate) struct Walker<'v, V> {
+    pub(crate) limits: Limits,
+    pub(crate) visitor: &'v mut V,
+    pub(crate) prov: Provenance,
+    /// Payloads and rejects reported so far, to tell a message that held nothing.
+    pub(crate) n_found: u64,
+}
+
+/// Unpacks a file, a directory (recursively; a Maildir is read as one), or `-` for stdin.
+pub fn unpack_path<V: Visitor>(path: &Path, limits: &Limits, visitor: &mut V) -> Result<(), V::Error> {
+    if path.as_os_str() == "-" {
+        return unpack_reader("-", io::stdin().lock(), limits, visitor);
+    }
+    let mut walker = Walker::new(path.display().to_string(), limits, visitor);
+    walker.path(path)
+}
+
+/// Unpacks a stream (stdin): a message, an mbox, an archive or a report.
+pub fn unpack_reader<V: Visitor, R: Read>(
+    source: &str,
+    reader: R,
+    limits: &Limits,
+    visitor: &mut V,
+) -> Result<(), V::Error> {
+    let mut walker = Walker::new(source.to_owned(), limits, visitor);
+    let mut reader = BufReader::with_capacity(BUF_LEN, reader);
+    let head = match read_head(&mut reader) {
+        Ok(head) => head,
+        Err(e) => return walker.reject(UnpackError::Io(e), None),
+    };
+    let mut joined = Cursor::new(head).chain(reader);
+    walker.top(&mut joined, None)
+}
+
+/// Unpacks one RFC 5322 message held in memory (as fetched over IMAP).
+pub fn unpack_message<V: Visitor>(
+    source: &str,
+    bytes: &[u8],
+    limits: &Limits,
+    visitor: &mut V,
+) -> Result<(), V::Error> {
+    let mut walker = Walker::new(source.to_owned(), limits, visitor);
+    if bytes.len() as u64 > limits.max_message_bytes {
+        let limit = limits.max_message_bytes;
+        return walker.reject(UnpackError::MessageTooLarge { limit }, Some(bytes));
+    }
+    walker.message(bytes, 0)
+}
+
+fn read_head(reader: &mut dyn BufRead) -> io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(HEAD_LEN);
+    reader.take(HEAD_LEN as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// Reads a whole stream into memory, failing past `limit`.
+fn read_capped(reader: &mut dyn BufRead, limit: u64) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    Limited::new(reader, limit).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+fn is_maildir(dir: &Path) -> bool {
+    dir.join("cur").is_dir() && dir.join("new").is_dir()
+}
+
+fn sorted_entries(dir: &Path) -> io::Result<Vec<std::path::PathBuf>> {
+    let mut entries = fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<io::Result<Vec<_>>>()?;
+    entries.sort();
+    Ok(entries)
+}
+
+impl<'v, V: Visitor> Walker<'v, V> {
+    pub(crate) fn new(source: String, limits: &Limits, visitor: &'v mut V) -> Self {
+        Self { limits: *limits, visitor, prov: Provenance::new(source), n_found: 0 }
+    }
+
+    pub(crate) fn reject(&mut self, error: UnpackError, bytes: Option<&[u8]>) -> Result<(), V::Error> {
+        self.n_found += 1;
+        self.visitor.reject(&self.prov, error, bytes)
+    }
+
+    pub(crate) fn payload(
+        &mut self,
+        kind: PayloadKind,
+        reader: &mut dyn BufRead,
+        container_bytes: Option<&[u8]>,
+    ) -> Result<(), V::Error> {
+        self.n_found += 1;
+        self.visitor.payload(Payload { kind, provenance: &self.prov, reader, container_bytes })
+    }
+
+    fn path(&mut self, path: &Path) -> Result<(), V::Error> {
+        self.prov.source = path.display().to_string();
+        if path.is_dir() {
+            return self.directory(path);
+        }
+        let file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) => return self.reject(UnpackError::Io(e), None),
+        };
+        let mut reader = BufReader::with_capacity(BUF_LEN, file);
+        let head = match read_head(&mut reader) {
+            Ok(head) => head,
+            Err(e) => return self.reject(UnpackError::Io(e), None),
+        };
+        if sniff(&head) == Sniffed::Zip {
+            // A zip on disk is read in place rather than copied into memory.
+            let mut file = reader.into_inner();
+            if let Err(e) = file.rewind() {
+                return self.reject(UnpackError::Io(e), None);
+            }
+            return self.zip(file, 1, None);
+        }
+        let mut joined = Cursor::new(head).chain(reader);
+        self.top(&mut joined, None)
+    }
+
+    fn directory(&mut self, dir: &Path) -> Result<(), V::Error> {
+        let entries = if is_maildir(dir) {
+            // A Maildir: delivered mail in new/ and cur/, then Maildir++ subfolders.
+            let mut entries = Vec::new();
+            for sub in ["new", "cur"] {
+                match sorted_entries(&dir.join(sub)) {
+                    Ok(found) => entries.extend(found),
+                    Err(e) => return self.reject(UnpackError::Io(e), None),
+                }
+            }
+            if let Ok(found) = sorted_entries(dir) {
+                entries.extend(found.into_iter().filter(|p| {
+                    p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) && is_maildir(p)
+                }));
+            }
+            entries
+        } else {
+            match sorted_entries(dir) {
+                // Hidden files (editor and OS droppings) are not inputs.
+                Ok(found) => found
+                    .into_iter()
+                    .filter(|p| p.file_name().is_some_and(|n| !n.to_string_lossy().starts_with('.')))
+                    .collect(),
+                Err(e) => return self.reject(UnpackError::Io(e), None),
+            }
+        };
+        for entry in entries {
+            self.path(&entry)?;
+        }
+        Ok(())
+    }
+
+    /// Top level of a file or stdin: like a container's content, but mbox is allowed and a
+    /// message is read into memory within the message limit.
+    fn top(&mut self, reader: &mut dyn BufRead, bytes: Option<&[u8]>) -> Result<(), V::Error> {
+        let head = match reader.fill_buf() {
+            Ok(head) => head,
+            Err(e) => return self.reject(UnpackError::Io(e), None),
+        };
+        match sniff(head) {
+            Sniffed::Mbox => self.mbox(reader),
+            Sniffed::Message => {
+                let limit = self.limits.max_message_bytes;
+                match read_capped(reader, limit) {
+                    Ok(data) => self.message(&data, 0),
+                    Err(e) if crate::limit_exceeded(&e).is_some() => {
+                        self.reject(UnpackError::MessageTooLarge { limit }, None)
+                    }
+                    Err(e) => self.reject(UnpackError::Io(e), None),
+                }
+            }
+            _ => self.stream(reader, 0, bytes),
+        }
+    }
+
+    fn mbox(&mut self, reader: &mut dyn BufRead) -> Result<(), V::Error> {
+        let limit = self.limits.max_message_bytes;
+        let iter = mail_parser::mailbox::mbox::MessageIterator::new(reader);
+        for (i, message) in iter.enumerate() {
+            self.prov.chain.push(format!("mbox message {}", i + 1));
+            let result = match message {
+                Ok(m) if m.contents().len() as u64 > limit => {
+                    self.reject(UnpackError::MessageTooLarge { limit }, None)
+                }
+                Ok(m) => self.message(m.contents(), 0),
+                Err(e) => self.reject(UnpackError::Io(e), None),
+            };
+            self.prov.chain.pop();
+            result?;
+        }
+        Ok(())
+    }
+
+    /// A payload stream inside a container (or a plain file): sniff it and descend.
+    /// `container` holds the bytes of the innermost in-memory container, kept with rejects.
+    pub(crate) fn stream(
+        &mut self,
+        reader: &mut dyn BufRead,
+        depth: usize,
+        container: Option<&[u8]>,
+    ) -> Result<(), V::Error> {
+        let head = match read_head(reader) {
+            Ok(head) => head,
+            Err(e) => return self.reject(UnpackError::Io(e), container),
+        };
+        let sniffed = sniff(&head);
+        let is_tls = sniffed == Sniffed::Json && is_tls_report(&head);
+        let mut joined = Cursor::new(head).chain(reader);
+        let is_container = matches!(sniffed, Sniffed::Gzip | Sniffed::Zip | Sniffed::Message);
+        if is_container && depth >= self.limits.max_depth {
+            let limit = self.limits.max_depth;
+            return self.reject(UnpackError::TooDeep { limit }, container);
+        }
+        match sniffed {
+            Sniffed::Gzip => {
+                // One member, as RFC 1952 readers do: bytes after it (Mimecast's CRLF) are
+                // not read at all.
+                let gz = flate2::bufread::GzDecoder::new(&mut joined);
+                let limit = self.limits.max_decompressed_bytes;
+                let mut inflated = BufReader::with_capacity(BUF_LEN, Limited::new(gz, limit));
+                self.prov.chain.push("gzip".to_owned());
+                let result = self.stream(&mut inflated, depth + 1, container);
+                self.prov.chain.pop();
+                result
+            }
+            Sniffed::Zip => match read_capped(&mut joined, self.limits.max_decompressed_bytes) {
+                Ok(data) => self.zip(Cursor::new(&data[..]), depth + 1, Some(&data)),
+                Err(e) => self.reject(UnpackError::Io(e), container),
+            },
+            Sniffed::Message => match read_capped(&mut joined, self.limits.max_message_bytes) {
+                Ok(data) => self.message(&data, depth + 1),
+                Err(e) => self.reject(UnpackError::Io(e), container),
+            },
+            Sniffed::Xml => self.payload(PayloadKind::Aggregate, &mut joined, container),
+            Sniffed::Json if is_tls => self.payload(PayloadKind::SmtpTls, &mut joined, container),
+            Sniffed::Json | Sniffed::Mbox | Sniffed::Empty | Sniffed::Unknown => {
+                self.payload(PayloadKind::NotReport, &mut joined, container)
+            }
+        }
+    }
+
+    fn zip<R: Read + Seek>(
+        &mut self,
+        archive: R,
+        depth: usize,
+        container: Option<&[u8]>,
+    ) -> Result<(), V::Error> {
+        let mut archive = match zip::ZipArchive::new(archive) {
+            Ok(archive) => archive,
+            Err(e) => return self.reject(UnpackError::Zip(e), container),
+        };
+        let count = archive.len();
+        if count > self.limits.max_zip_members {
+            let limit = self.limits.max_zip_members;
+            return self.reject(UnpackError::TooManyMembers { count, limit }, container);
+        }
+        let saved_name = self.prov.file_name.clone();
+        for index in 0..count {
+            let member = match archive.by_index(index) {
+                Ok(member) => member,
+                Err(e) => {
+                    self.prov.chain.push(format!("zip member #{}", index + 1));
+                    let result = self.reject(UnpackError::Zip(e), container);
+                    self.prov.chain.pop();
+                    result?;
+                    continue;
+                }
+            };
+            if member.is_dir() {
+                continue;
+            }
+            // A name that is not valid text is shown lossily; the content decides anyway.
+            let name = member.name().map_or_else(|_| String::from_utf8_lossy(member.name_raw()).into_owned(), |n| n.into_owned());
+            self.prov.chain.push(format!("zip member {name:?}"));
+            self.prov.file_name = Some(name);
+            let limit = self.limits.max_decompressed_bytes;
+            let mut reader = BufReader::with_capacity(BUF_LEN, Limited::new(member, limit));
+            let result = self.stream(&mut reader, depth, container);
+            self.prov.chain.pop();
+            result?;
+        }
+        self.prov.file_name = saved_name;
+        Ok(())
+    }
+}
