@@ -29,7 +29,7 @@ pub enum ErrorKind {
     InvalidName { name: String },
     #[error("mismatched end tag </{found}>, expected </{expected}>")]
     MismatchedEnd { expected: String, found: String },
-    #[error("truncated document: input ends inside <{open}>")]
+    #[error("truncated document: the input ends before </{open}>")]
     Truncated { open: String },
     #[error("missing required element <{0}>")]
     Missing(&'static str),

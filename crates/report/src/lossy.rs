@@ -219,7 +219,11 @@ mod tests {
     fn valid_utf8_passes_through_at_any_buffer_size() {
         let text = "<a>héllo ✓ 😀</a>";
         for cap in [1, 2, 3, 7, 64] {
-            assert_eq!(decode(text.as_bytes(), cap), (text.to_owned(), 0, false), "cap {cap}");
+            assert_eq!(
+                decode(text.as_bytes(), cap),
+                (text.to_owned(), 0, false),
+                "cap {cap}"
+            );
         }
     }
 

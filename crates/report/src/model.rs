@@ -1,5 +1,6 @@
 //! The report model: what one aggregate report says, raw values beside normalized ones.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -7,16 +8,20 @@ use crate::vocab::Vocabulary;
 
 /// An enumerated value as the reporter wrote it (`raw`, trimmed) and as rua understands it
 /// (`value`). `value` is `None` when the element was absent, empty, `nil`, or unknown; an
-/// unknown value keeps its text in `raw` and produces a warning.
+/// unknown value keeps its text in `raw` and produces a warning. A canonical value borrows
+/// its spelling, so the common case allocates nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Coded<T> {
-    pub raw: Option<String>,
+    pub raw: Option<Cow<'static, str>>,
     pub value: Option<T>,
 }
 
 impl<T> Default for Coded<T> {
     fn default() -> Self {
-        Self { raw: None, value: None }
+        Self {
+            raw: None,
+            value: None,
+        }
     }
 }
 
@@ -140,6 +145,16 @@ pub struct DkimResult {
     pub human_result: Option<String>,
 }
 
+impl DkimResult {
+    /// `<dkim><domain/><result/></dkim>` (GoSecure sends a dozen per record).
+    pub fn is_empty(&self) -> bool {
+        self.domain.is_none()
+            && self.selector.is_none()
+            && self.result.raw.is_none()
+            && self.human_result.is_none()
+    }
+}
+
 /// `<auth_results/spf>`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SpfResult {
@@ -147,6 +162,15 @@ pub struct SpfResult {
     pub scope: Coded<SpfScope>,
     pub result: Coded<AuthResult>,
     pub human_result: Option<String>,
+}
+
+impl SpfResult {
+    pub fn is_empty(&self) -> bool {
+        self.domain.is_none()
+            && self.scope.raw.is_none()
+            && self.result.raw.is_none()
+            && self.human_result.is_none()
+    }
 }
 
 /// Something the parser tolerated. Repeats of the same code at the same path are counted in

@@ -1,5 +1,6 @@
 //! The pull loop: one quick-xml event at a time, one reused buffer, an explicit element stack.
 
+use std::borrow::Cow;
 use std::io::BufRead;
 use std::net::IpAddr;
 
@@ -49,7 +50,9 @@ pub fn parse<R: BufRead, S: RecordSink + ?Sized>(
         Ok(()) => {
             if lossy.n_invalid_bytes > 0 {
                 let offset = lossy.first_invalid_offset.unwrap_or(0);
-                parser.warnings.add(WarningCode::InvalidUtf8, "", None, offset);
+                parser
+                    .warnings
+                    .add(WarningCode::InvalidUtf8, "", None, offset);
                 if let Some(w) = parser.warnings.list.last_mut() {
                     w.count = lossy.n_invalid_bytes;
                 }
@@ -61,12 +64,19 @@ pub fn parse<R: BufRead, S: RecordSink + ?Sized>(
             }
             Ok(report)
         }
-        Err((kind, offset)) => Err(ParseError { kind, path: parser.path, offset: offset + bom }),
+        Err((kind, offset)) => Err(ParseError {
+            kind,
+            path: parser.path,
+            offset: offset + bom,
+        }),
     }
 }
 
 /// Parses a report held in memory.
-pub fn parse_bytes<S: RecordSink + ?Sized>(bytes: &[u8], sink: &mut S) -> Result<Report, ParseError> {
+pub fn parse_bytes<S: RecordSink + ?Sized>(
+    bytes: &[u8],
+    sink: &mut S,
+) -> Result<Report, ParseError> {
     parse(bytes, sink)
 }
 
@@ -216,8 +226,16 @@ impl Warnings {
     const MAX_DISTINCT: usize = 256;
 
     fn add(&mut self, code: WarningCode, path: &str, raw: Option<&str>, offset: u64) {
-        let path = if self.list.len() >= Self::MAX_DISTINCT { "*" } else { path };
-        if let Some(w) = self.list.iter_mut().find(|w| w.code == code && w.path == path) {
+        let path = if self.list.len() >= Self::MAX_DISTINCT {
+            "*"
+        } else {
+            path
+        };
+        if let Some(w) = self
+            .list
+            .iter_mut()
+            .find(|w| w.code == code && w.path == path)
+        {
             w.count += 1;
             return;
         }
@@ -313,7 +331,9 @@ impl Parser {
         let name = e.local_name();
         let name = name.as_ref();
         if name.contains(['<', '>']) {
-            let kind = ErrorKind::InvalidName { name: e.name().as_ref().to_owned() };
+            let kind = ErrorKind::InvalidName {
+                name: e.name().as_ref().to_owned(),
+            };
             return Err((kind, self.offset));
         }
         let Some(parent) = self.top() else {
@@ -357,7 +377,14 @@ impl Parser {
         let node = match name {
             "feedback" => Node::Feedback,
             "schema" if !self.has_root => Node::Wrapper,
-            _ => return Err((ErrorKind::NotFeedback { root: name.to_owned() }, self.offset)),
+            _ => {
+                return Err((
+                    ErrorKind::NotFeedback {
+                        root: name.to_owned(),
+                    },
+                    self.offset,
+                ));
+            }
         };
         self.has_root = true;
         self.push(node, name);
@@ -448,27 +475,13 @@ impl Parser {
                 self.text = text;
                 result?;
             }
-            Node::Dkim => {
-                if self.record.dkim.last().is_some_and(|d| {
-                    d.domain.is_none()
-                        && d.selector.is_none()
-                        && d.result.raw.is_none()
-                        && d.human_result.is_none()
-                }) {
-                    self.record.dkim.pop();
-                    self.warn(WarningCode::EmptyAuthResult, None);
-                }
+            Node::Dkim if self.record.dkim.last().is_some_and(DkimResult::is_empty) => {
+                self.record.dkim.pop();
+                self.warn(WarningCode::EmptyAuthResult, None);
             }
-            Node::Spf => {
-                if self.record.spf.last().is_some_and(|s| {
-                    s.domain.is_none()
-                        && s.scope.raw.is_none()
-                        && s.result.raw.is_none()
-                        && s.human_result.is_none()
-                }) {
-                    self.record.spf.pop();
-                    self.warn(WarningCode::EmptyAuthResult, None);
-                }
+            Node::Spf if self.record.spf.last().is_some_and(SpfResult::is_empty) => {
+                self.record.spf.pop();
+                self.warn(WarningCode::EmptyAuthResult, None);
             }
             Node::Record => self.finish_record(sink)?,
             Node::Feedback => {
@@ -491,15 +504,21 @@ impl Parser {
     }
 
     fn innermost_name(&self) -> String {
-        self.stack.len().checked_sub(1).map_or(String::new(), |i| self.open_name(i).to_owned())
+        self.stack
+            .len()
+            .checked_sub(1)
+            .map_or(String::new(), |i| self.open_name(i).to_owned())
     }
 
     /// An end tag that does not match the innermost element. Elements rua does not read
     /// that were left open (`<email><bad@example.com></email>`) are closed with a warning;
     /// anything else would change the data and fails the report.
     fn close_unclosed(&mut self, name: &str) -> Result<(), Failure> {
-        let matching = (0..self.stack.len()).rev().find(|&i| self.open_name(i) == name);
-        let is_junk_above = |index: usize| self.stack[index + 1..].iter().all(|e| e.0 == Node::Skip);
+        let matching = (0..self.stack.len())
+            .rev()
+            .find(|&i| self.open_name(i) == name);
+        let is_junk_above =
+            |index: usize| self.stack[index + 1..].iter().all(|e| e.0 == Node::Skip);
         let Some(index) = matching.filter(|&i| is_junk_above(i)) else {
             return Err(self.mismatched(&self.innermost_name(), name));
         };
@@ -514,8 +533,10 @@ impl Parser {
     }
 
     fn mismatched(&self, expected: &str, found: &str) -> Failure {
-        let kind =
-            ErrorKind::MismatchedEnd { expected: expected.to_owned(), found: found.to_owned() };
+        let kind = ErrorKind::MismatchedEnd {
+            expected: expected.to_owned(),
+            found: found.to_owned(),
+        };
         (kind, self.offset)
     }
 
@@ -523,7 +544,9 @@ impl Parser {
         let kind = if !self.has_root {
             ErrorKind::Empty
         } else {
-            ErrorKind::Truncated { open: self.path.clone() }
+            ErrorKind::Truncated {
+                open: self.innermost_name(),
+            }
         };
         (kind, self.offset)
     }
@@ -540,7 +563,8 @@ impl Parser {
         }
         self.report.n_records += 1;
         self.report.n_messages = self.report.n_messages.saturating_add(self.record.count);
-        sink.record(&self.record).map_err(|e| (ErrorKind::Sink(e), self.offset))
+        sink.record(&self.record)
+            .map_err(|e| (ErrorKind::Sink(e), self.offset))
     }
 
     fn finish_report(&mut self) -> Result<(), Failure> {
@@ -548,10 +572,16 @@ impl Parser {
             return Err((ErrorKind::Missing("report_metadata/report_id"), self.offset));
         }
         if !self.has_begin {
-            return Err((ErrorKind::Missing("report_metadata/date_range/begin"), self.offset));
+            return Err((
+                ErrorKind::Missing("report_metadata/date_range/begin"),
+                self.offset,
+            ));
         }
         if !self.has_end {
-            return Err((ErrorKind::Missing("report_metadata/date_range/end"), self.offset));
+            return Err((
+                ErrorKind::Missing("report_metadata/date_range/end"),
+                self.offset,
+            ));
         }
         if self.report.org_name.is_none() {
             self.warn(WarningCode::MissingOrgName, None);
@@ -569,7 +599,10 @@ impl Parser {
     fn leaf(&mut self, leaf: Leaf, v: &str) -> Result<(), Failure> {
         use Leaf as L;
         let w = &mut self.warnings;
-        let at = Site { path: &self.path, offset: self.offset };
+        let at = Site {
+            path: &self.path,
+            offset: self.offset,
+        };
         let report = &mut self.report;
         let policy = &mut report.policy;
         let record = &mut self.record;
@@ -590,7 +623,11 @@ impl Parser {
             }
             L::Begin | L::End => {
                 let (seen, value, raw) = if leaf == L::Begin {
-                    (&mut self.has_begin, &mut report.begin, &mut report.begin_raw)
+                    (
+                        &mut self.has_begin,
+                        &mut report.begin,
+                        &mut report.begin_raw,
+                    )
                 } else {
                     (&mut self.has_end, &mut report.end, &mut report.end_raw)
                 };
@@ -718,10 +755,20 @@ fn set_coded<T: Vocabulary>(slot: &mut Coded<T>, v: &str, w: &mut Warnings, at: 
     if v.is_empty() {
         return;
     }
-    slot.raw = Some(v.to_owned());
-    slot.value = match read_word::<T>(v) {
+    let reading = read_word::<T>(v);
+    slot.raw = Some(match reading {
+        Reading::Canonical {
+            value,
+            is_case_folded: false,
+        } => Cow::Borrowed(value.as_str()),
+        _ => Cow::Owned(v.to_owned()),
+    });
+    slot.value = match reading {
         Reading::Empty => None,
-        Reading::Canonical { value, is_case_folded } => {
+        Reading::Canonical {
+            value,
+            is_case_folded,
+        } => {
             if is_case_folded {
                 w.add(WarningCode::NonCanonicalCase, at.path, Some(v), at.offset);
             }
@@ -746,12 +793,22 @@ fn timestamp(v: &str, w: &mut Warnings, at: Site<'_>) -> Option<i64> {
     }
     let mut seconds: i64 = whole.parse().ok()?;
     if !fraction.is_empty() || v.ends_with('.') {
-        w.add(WarningCode::FractionalTimestamp, at.path, Some(v), at.offset);
+        w.add(
+            WarningCode::FractionalTimestamp,
+            at.path,
+            Some(v),
+            at.offset,
+        );
     }
     // No reporter is known to send milliseconds, but a value past the year 5138 can only
     // be one.
     if seconds > 100_000_000_000 {
-        w.add(WarningCode::MillisecondTimestamp, at.path, Some(v), at.offset);
+        w.add(
+            WarningCode::MillisecondTimestamp,
+            at.path,
+            Some(v),
+            at.offset,
+        );
         seconds /= 1000;
     }
     Some(seconds)
@@ -759,7 +816,10 @@ fn timestamp(v: &str, w: &mut Warnings, at: Site<'_>) -> Option<i64> {
 
 /// An IP address, IPv4-mapped IPv6 read as IPv4; brackets around IPv6 are tolerated.
 fn parse_ip(v: &str) -> Option<IpAddr> {
-    let v = v.strip_prefix('[').and_then(|s| s.strip_suffix(']')).unwrap_or(v);
+    let v = v
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .unwrap_or(v);
     v.parse::<IpAddr>().ok().map(|ip| ip.to_canonical())
 }
 
@@ -808,7 +868,12 @@ mod tests {
         );
         let (report, _) = parse_to_vec(doc.as_bytes()).expect("parses");
         assert!(report.is_recovered);
-        assert!(report.warnings.iter().any(|w| w.code == WarningCode::UnclosedElement));
+        assert!(
+            report
+                .warnings
+                .iter()
+                .any(|w| w.code == WarningCode::UnclosedElement)
+        );
     }
 
     #[test]
@@ -822,8 +887,14 @@ mod tests {
     #[test]
     fn timestamps_tolerate_fractions_and_milliseconds() {
         let mut w = Warnings::default();
-        let at = Site { path: "p", offset: 0 };
-        assert_eq!(timestamp("1709600619.487850", &mut w, at), Some(1_709_600_619));
+        let at = Site {
+            path: "p",
+            offset: 0,
+        };
+        assert_eq!(
+            timestamp("1709600619.487850", &mut w, at),
+            Some(1_709_600_619)
+        );
         assert_eq!(timestamp("1700000000000", &mut w, at), Some(1_700_000_000));
         assert_eq!(timestamp("12a", &mut w, at), None);
         assert_eq!(w.list.len(), 2);

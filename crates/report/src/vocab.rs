@@ -23,7 +23,10 @@ pub(crate) enum Reading<T> {
     /// Empty or `nil`: no value.
     Empty,
     /// The canonical word, possibly in another case (`Pass`).
-    Canonical { value: T, is_case_folded: bool },
+    Canonical {
+        value: T,
+        is_case_folded: bool,
+    },
     /// A known alias (`hardfail` for `fail`).
     Alias(T),
     Unknown,
@@ -36,10 +39,16 @@ pub(crate) fn read_word<T: Vocabulary>(raw: &str) -> Reading<T> {
     for &value in T::all() {
         let word = value.as_str();
         if raw == word {
-            return Reading::Canonical { value, is_case_folded: false };
+            return Reading::Canonical {
+                value,
+                is_case_folded: false,
+            };
         }
         if raw.eq_ignore_ascii_case(word) {
-            return Reading::Canonical { value, is_case_folded: true };
+            return Reading::Canonical {
+                value,
+                is_case_folded: true,
+            };
         }
     }
     for &(alias, value) in T::aliases() {
@@ -105,18 +114,36 @@ mod tests {
     fn words_are_read_with_case_and_aliases() {
         assert_eq!(
             read_word::<AuthResult>("pass"),
-            Reading::Canonical { value: AuthResult::Pass, is_case_folded: false }
+            Reading::Canonical {
+                value: AuthResult::Pass,
+                is_case_folded: false
+            }
         );
         assert_eq!(
             read_word::<AuthResult>("SoftFail"),
-            Reading::Canonical { value: AuthResult::SoftFail, is_case_folded: true }
+            Reading::Canonical {
+                value: AuthResult::SoftFail,
+                is_case_folded: true
+            }
         );
-        assert_eq!(read_word::<AuthResult>("HardFail"), Reading::Alias(AuthResult::Fail));
-        assert_eq!(read_word::<AuthResult>("unknown"), Reading::Alias(AuthResult::TempError));
-        assert_eq!(read_word::<AuthResult>("error"), Reading::Alias(AuthResult::PermError));
+        assert_eq!(
+            read_word::<AuthResult>("HardFail"),
+            Reading::Alias(AuthResult::Fail)
+        );
+        assert_eq!(
+            read_word::<AuthResult>("unknown"),
+            Reading::Alias(AuthResult::TempError)
+        );
+        assert_eq!(
+            read_word::<AuthResult>("error"),
+            Reading::Alias(AuthResult::PermError)
+        );
         assert_eq!(read_word::<Policy>("nil"), Reading::Empty);
         assert_eq!(read_word::<Policy>(""), Reading::Empty);
         assert_eq!(read_word::<Policy>("pass"), Reading::Unknown);
-        assert_eq!(read_word::<Verdict>("softfail"), Reading::Alias(Verdict::Fail));
+        assert_eq!(
+            read_word::<Verdict>("softfail"),
+            Reading::Alias(Verdict::Fail)
+        );
     }
 }

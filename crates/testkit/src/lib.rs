@@ -13,7 +13,11 @@ use std::path::{Path, PathBuf};
 pub fn repo_root() -> PathBuf {
     let mut dir = Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf();
     while !dir.join("sample-reports").is_dir() {
-        assert!(dir.pop(), "no sample-reports/ above {}", env!("CARGO_MANIFEST_DIR"));
+        assert!(
+            dir.pop(),
+            "no sample-reports/ above {}",
+            env!("CARGO_MANIFEST_DIR")
+        );
     }
     dir
 }
@@ -35,15 +39,25 @@ pub fn corpus() -> Option<PathBuf> {
         return Some(dir);
     }
     let is_ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    assert!(!is_ci, "the shared corpus is missing at {} (CI=true requires it)", dir.display());
-    eprintln!("skipping: the shared corpus is not at {} (set RUA_CORPUS)", dir.display());
+    assert!(
+        !is_ci,
+        "the shared corpus is missing at {} (CI=true requires it)",
+        dir.display()
+    );
+    eprintln!(
+        "skipping: the shared corpus is not at {} (set RUA_CORPUS)",
+        dir.display()
+    );
     None
 }
 
 /// Every file below `dir`, sorted, as paths relative to `dir`.
 pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
-        let mut entries: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut entries: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         entries.sort();
         for path in entries {
             if path.is_dir() {
@@ -74,7 +88,10 @@ pub fn check_expect(expect_file: &Path, actual: &str) -> Option<String> {
     match fs::read_to_string(expect_file) {
         Ok(expected) if expected == actual => None,
         Ok(expected) => {
-            let line = expected.lines().zip(actual.lines()).position(|(a, b)| a != b);
+            let line = expected
+                .lines()
+                .zip(actual.lines())
+                .position(|(a, b)| a != b);
             let line = line.unwrap_or(expected.lines().count().min(actual.lines().count()));
             let want = expected.lines().nth(line).unwrap_or("<end>");
             let got = actual.lines().nth(line).unwrap_or("<end>");
@@ -84,7 +101,10 @@ pub fn check_expect(expect_file: &Path, actual: &str) -> Option<String> {
                 line + 1
             ))
         }
-        Err(_) => Some(format!("{}: missing (run with UPDATE_EXPECT=1)", expect_file.display())),
+        Err(_) => Some(format!(
+            "{}: missing (run with UPDATE_EXPECT=1)",
+            expect_file.display()
+        )),
     }
 }
 
@@ -97,5 +117,8 @@ pub fn remove_expect(expect_file: &Path) -> Option<String> {
         fs::remove_file(expect_file).unwrap();
         return None;
     }
-    Some(format!("{}: exists but should not (run with UPDATE_EXPECT=1)", expect_file.display()))
+    Some(format!(
+        "{}: exists but should not (run with UPDATE_EXPECT=1)",
+        expect_file.display()
+    ))
 }

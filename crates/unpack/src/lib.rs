@@ -89,7 +89,10 @@ pub struct Provenance {
 
 impl Provenance {
     pub fn new(source: impl Into<String>) -> Self {
-        Self { source: source.into(), ..Self::default() }
+        Self {
+            source: source.into(),
+            ..Self::default()
+        }
     }
 }
 
@@ -137,6 +140,8 @@ pub enum UnpackError {
     TooDeep { limit: usize },
     #[error("unreadable zip archive: {0}")]
     Zip(#[from] zip::result::ZipError),
+    #[error("unreadable message: the MIME parser failed on it")]
+    BadMessage,
 }
 
 impl UnpackError {
@@ -149,6 +154,7 @@ impl UnpackError {
             UnpackError::TooManyMembers { .. } => "limit_zip_members",
             UnpackError::TooDeep { .. } => "limit_depth",
             UnpackError::Zip(_) => "bad_zip",
+            UnpackError::BadMessage => "bad_message",
         }
     }
 }

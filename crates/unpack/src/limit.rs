@@ -16,15 +16,15 @@ pub fn limit_exceeded(error: &(dyn std::error::Error + 'static)) -> Option<Limit
         if let Some(l) = e.downcast_ref::<LimitExceeded>() {
             return Some(*l);
         }
-        if let Some(inner) = e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
-            if let Some(l) = inner.downcast_ref::<LimitExceeded>() {
-                return Some(*l);
-            }
-        }
-        if let Some(io) = e.downcast_ref::<std::sync::Arc<io::Error>>() {
-            if let Some(l) = io.get_ref().and_then(|i| i.downcast_ref::<LimitExceeded>()) {
-                return Some(*l);
-            }
+        let inner = e
+            .downcast_ref::<io::Error>()
+            .and_then(io::Error::get_ref)
+            .or_else(|| {
+                e.downcast_ref::<std::sync::Arc<io::Error>>()
+                    .and_then(|io| io.get_ref())
+            });
+        if let Some(l) = inner.and_then(|i| i.downcast_ref::<LimitExceeded>()) {
+            return Some(*l);
         }
         next = e.source();
     }
@@ -40,7 +40,11 @@ pub(crate) struct Limited<R> {
 
 impl<R: Read> Limited<R> {
     pub(crate) fn new(inner: R, limit: u64) -> Self {
-        Self { inner, remaining: limit, limit }
+        Self {
+            inner,
+            remaining: limit,
+            limit,
+        }
     }
 }
 
@@ -54,7 +58,9 @@ impl<R: Read> Read for Limited<R> {
                 _ => Err(io::Error::other(LimitExceeded { limit: self.limit })),
             };
         }
-        let max = buf.len().min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let max = buf
+            .len()
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..max])?;
         self.remaining -= n as u64;
         Ok(n)
@@ -68,9 +74,13 @@ mod tests {
     #[test]
     fn exact_size_passes_and_one_more_byte_fails() {
         let mut ok = Vec::new();
-        Limited::new(&b"12345"[..], 5).read_to_end(&mut ok).expect("fits");
+        Limited::new(&b"12345"[..], 5)
+            .read_to_end(&mut ok)
+            .expect("fits");
         assert_eq!(ok, b"12345");
-        let err = Limited::new(&b"123456"[..], 5).read_to_end(&mut Vec::new()).expect_err("cap");
+        let err = Limited::new(&b"123456"[..], 5)
+            .read_to_end(&mut Vec::new())
+            .expect_err("cap");
         assert_eq!(limit_exceeded(&err), Some(LimitExceeded { limit: 5 }));
     }
 }

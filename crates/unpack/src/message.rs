@@ -7,7 +7,8 @@ use crate::{MessageInfo, PayloadKind, UnpackError, Visitor};
 
 fn info(message: &Message<'_>) -> MessageInfo {
     let from = message.from().and_then(|list| {
-        list.first().and_then(|a| a.address().or_else(|| a.name()).map(str::to_owned))
+        list.first()
+            .and_then(|a| a.address().or_else(|| a.name()).map(str::to_owned))
     });
     MessageInfo {
         message_id: message.message_id().map(str::to_owned),
@@ -22,18 +23,30 @@ fn info(message: &Message<'_>) -> MessageInfo {
 fn is_failure_report(message: &Message<'_>) -> bool {
     let is_arf_root = message.root_part().content_type().is_some_and(|ct| {
         ct.ctype().eq_ignore_ascii_case("multipart")
-            && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
-            && ct.attribute("report-type").is_some_and(|t| t.eq_ignore_ascii_case("feedback-report"))
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+            && ct
+                .attribute("report-type")
+                .is_some_and(|t| t.eq_ignore_ascii_case("feedback-report"))
     });
-    is_arf_root || message.parts.iter().any(|p| p.is_content_type("message", "feedback-report"))
+    is_arf_root
+        || message
+            .parts
+            .iter()
+            .any(|p| p.is_content_type("message", "feedback-report"))
 }
 
 impl<V: Visitor> Walker<'_, V> {
     /// A whole message held in memory.
     pub(crate) fn message(&mut self, bytes: &[u8], depth: usize) -> Result<(), V::Error> {
-        match MessageParser::new().parse(bytes) {
-            Some(parsed) => self.parsed_message(&parsed, depth),
-            None => self.payload(PayloadKind::NotReport, &mut &bytes[..], Some(bytes)),
+        // mail-parser asserts on some malformed structures (the fuzzer found one); hostile
+        // input must not end the run, so a panic there makes the message unreadable.
+        let parsed = std::panic::catch_unwind(|| MessageParser::new().parse(bytes));
+        match parsed {
+            Ok(Some(parsed)) => self.parsed_message(&parsed, depth),
+            Ok(None) => self.payload(PayloadKind::NotReport, &mut &bytes[..], Some(bytes)),
+            Err(_) => self.reject(UnpackError::BadMessage, Some(bytes)),
         }
     }
 
@@ -78,7 +91,9 @@ impl<V: Visitor> Walker<'_, V> {
                 Ok(())
             }
             PartType::Message(nested) => {
-                self.prov.chain.push(format!("part {number} message/rfc822"));
+                self.prov
+                    .chain
+                    .push(format!("part {number} message/rfc822"));
                 let result = if depth + 1 >= self.limits.max_depth {
                     let limit = self.limits.max_depth;
                     self.reject(UnpackError::TooDeep { limit }, Some(nested.raw_message()))
@@ -88,9 +103,10 @@ impl<V: Visitor> Walker<'_, V> {
                 self.prov.chain.pop();
                 result
             }
-            PartType::Text(_) | PartType::Html(_) | PartType::Binary(_) | PartType::InlineBinary(_) => {
-                self.leaf(part, depth, number)
-            }
+            PartType::Text(_)
+            | PartType::Html(_)
+            | PartType::Binary(_)
+            | PartType::InlineBinary(_) => self.leaf(part, depth, number),
         }
     }
 
@@ -99,7 +115,9 @@ impl<V: Visitor> Walker<'_, V> {
         let (ctype, subtype) = part.content_type().map_or(("text", "plain"), |ct| {
             (ct.ctype(), ct.subtype().unwrap_or(""))
         });
-        let is_attachment = part.content_disposition().is_some_and(|d| d.is_attachment());
+        let is_attachment = part
+            .content_disposition()
+            .is_some_and(|d| d.is_attachment());
         let decoded = part.contents();
         // The human-readable body of a report mail is not a payload; an inline body is
         // only read when its bytes are a report.
@@ -129,5 +147,6 @@ fn looks_like_report(bytes: &[u8]) -> bool {
         return true;
     }
     let head = &bytes[..bytes.len().min(crate::sniff::HEAD_LEN)];
-    head.windows(9).any(|w| w == b"<feedback") || head.windows(16).any(|w| w == b"\"policy-domain\"")
+    head.windows(9).any(|w| w == b"<feedback")
+        || head.windows(16).any(|w| w == b"\"policy-domain\"")
 }

@@ -30,7 +30,11 @@ pub(crate) fn sniff(head: &[u8]) -> Sniffed {
     }
     let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let Some(first) = text.iter().position(|b| !b.is_ascii_whitespace()) else {
-        return if head.is_empty() { Sniffed::Empty } else { Sniffed::Unknown };
+        return if head.is_empty() {
+            Sniffed::Empty
+        } else {
+            Sniffed::Unknown
+        };
     };
     match text[first] {
         b'<' => Sniffed::Xml,
@@ -48,7 +52,10 @@ fn is_header_field(text: &[u8]) -> bool {
     let Some(colon) = line.iter().position(|&b| b == b':') else {
         return false;
     };
-    colon > 0 && line[..colon].iter().all(|&b| (33..=126).contains(&b) && b != b':')
+    colon > 0
+        && line[..colon]
+            .iter()
+            .all(|&b| (33..=126).contains(&b) && b != b':')
 }
 
 /// A JSON payload is an SMTP TLS report when its head names TLS-RPT fields.
@@ -69,8 +76,14 @@ mod tests {
         assert_eq!(sniff(b"\xEF\xBB\xBF<?xml"), Sniffed::Xml);
         assert_eq!(sniff(b"\r\n  <feedback>"), Sniffed::Xml);
         assert_eq!(sniff(b"{\"organization-name\":1}"), Sniffed::Json);
-        assert_eq!(sniff(b"Return-Path: <a@example.com>\r\nFrom: x\r\n"), Sniffed::Message);
-        assert_eq!(sniff(b"From MAILER-DAEMON Thu Nov 28 00:00:00 2024\n"), Sniffed::Mbox);
+        assert_eq!(
+            sniff(b"Return-Path: <a@example.com>\r\nFrom: x\r\n"),
+            Sniffed::Message
+        );
+        assert_eq!(
+            sniff(b"From MAILER-DAEMON Thu Nov 28 00:00:00 2024\n"),
+            Sniffed::Mbox
+        );
         assert_eq!(sniff(b"unused\n"), Sniffed::Unknown);
         assert_eq!(sniff(b"   \n"), Sniffed::Unknown);
     }

@@ -19,7 +19,11 @@ pub(crate) struct Walker<'v, V> {
 }
 
 /// Unpacks a file, a directory (recursively; a Maildir is read as one), or `-` for stdin.
-pub fn unpack_path<V: Visitor>(path: &Path, limits: &Limits, visitor: &mut V) -> Result<(), V::Error> {
+pub fn unpack_path<V: Visitor>(
+    path: &Path,
+    limits: &Limits,
+    visitor: &mut V,
+) -> Result<(), V::Error> {
     if path.as_os_str() == "-" {
         return unpack_reader("-", io::stdin().lock(), limits, visitor);
     }
@@ -77,17 +81,28 @@ fn is_maildir(dir: &Path) -> bool {
 }
 
 fn sorted_entries(dir: &Path) -> io::Result<Vec<std::path::PathBuf>> {
-    let mut entries = fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<io::Result<Vec<_>>>()?;
+    let mut entries = fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<io::Result<Vec<_>>>()?;
     entries.sort();
     Ok(entries)
 }
 
 impl<'v, V: Visitor> Walker<'v, V> {
     pub(crate) fn new(source: String, limits: &Limits, visitor: &'v mut V) -> Self {
-        Self { limits: *limits, visitor, prov: Provenance::new(source), n_found: 0 }
+        Self {
+            limits: *limits,
+            visitor,
+            prov: Provenance::new(source),
+            n_found: 0,
+        }
     }
 
-    pub(crate) fn reject(&mut self, error: UnpackError, bytes: Option<&[u8]>) -> Result<(), V::Error> {
+    pub(crate) fn reject(
+        &mut self,
+        error: UnpackError,
+        bytes: Option<&[u8]>,
+    ) -> Result<(), V::Error> {
         self.n_found += 1;
         self.visitor.reject(&self.prov, error, bytes)
     }
@@ -99,7 +114,12 @@ impl<'v, V: Visitor> Walker<'v, V> {
         container_bytes: Option<&[u8]>,
     ) -> Result<(), V::Error> {
         self.n_found += 1;
-        self.visitor.payload(Payload { kind, provenance: &self.prov, reader, container_bytes })
+        self.visitor.payload(Payload {
+            kind,
+            provenance: &self.prov,
+            reader,
+            container_bytes,
+        })
     }
 
     fn path(&mut self, path: &Path) -> Result<(), V::Error> {
@@ -140,7 +160,9 @@ impl<'v, V: Visitor> Walker<'v, V> {
             }
             if let Ok(found) = sorted_entries(dir) {
                 entries.extend(found.into_iter().filter(|p| {
-                    p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) && is_maildir(p)
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                        && is_maildir(p)
                 }));
             }
             entries
@@ -149,7 +171,10 @@ impl<'v, V: Visitor> Walker<'v, V> {
                 // Hidden files (editor and OS droppings) are not inputs.
                 Ok(found) => found
                     .into_iter()
-                    .filter(|p| p.file_name().is_some_and(|n| !n.to_string_lossy().starts_with('.')))
+                    .filter(|p| {
+                        p.file_name()
+                            .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
+                    })
                     .collect(),
                 Err(e) => return self.reject(UnpackError::Io(e), None),
             }
@@ -280,7 +305,10 @@ impl<'v, V: Visitor> Walker<'v, V> {
                 continue;
             }
             // A name that is not valid text is shown lossily; the content decides anyway.
-            let name = member.name().map_or_else(|_| String::from_utf8_lossy(member.name_raw()).into_owned(), |n| n.into_owned());
+            let name = member.name().map_or_else(
+                |_| String::from_utf8_lossy(member.name_raw()).into_owned(),
+                |n| n.into_owned(),
+            );
             self.prov.chain.push(format!("zip member {name:?}"));
             self.prov.file_name = Some(name);
             let limit = self.limits.max_decompressed_bytes;

@@ -28,7 +28,12 @@ impl Visitor for Outcomes {
         Ok(())
     }
 
-    fn reject(&mut self, _: &Provenance, error: UnpackError, _: Option<&[u8]>) -> Result<(), Self::Error> {
+    fn reject(
+        &mut self,
+        _: &Provenance,
+        error: UnpackError,
+        _: Option<&[u8]>,
+    ) -> Result<(), Self::Error> {
         self.0.push(error.code().to_owned());
         Ok(())
     }
@@ -69,12 +74,23 @@ fn bombs_are_refused_with_flat_memory() {
     assert!(bomb.len() < 8 << 20, "gzip bomb is {} bytes", bomb.len());
     std::fs::write(dir.join("bomb.xml.gz"), &bomb).unwrap();
     let seen = outcomes(&dir.join("bomb.xml.gz"));
-    assert_eq!(seen, [format!("limit_decompressed {}", limits.max_decompressed_bytes)]);
+    assert_eq!(
+        seen,
+        [format!(
+            "limit_decompressed {}",
+            limits.max_decompressed_bytes
+        )]
+    );
 
     // A zip with one member more than allowed.
     let mut zipped = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
     for i in 0..=limits.max_zip_members {
-        zipped.start_file(format!("r{i}.xml"), zip::write::SimpleFileOptions::default()).unwrap();
+        zipped
+            .start_file(
+                format!("r{i}.xml"),
+                zip::write::SimpleFileOptions::default(),
+            )
+            .unwrap();
         zipped.write_all(b"<feedback/>").unwrap();
     }
     std::fs::write(dir.join("many.zip"), zipped.finish().unwrap().into_inner()).unwrap();

@@ -51,15 +51,29 @@ impl Visitor for Lister {
         Ok(())
     }
 
-    fn reject(&mut self, p: &Provenance, error: UnpackError, bytes: Option<&[u8]>) -> Result<(), Self::Error> {
+    fn reject(
+        &mut self,
+        p: &Provenance,
+        error: UnpackError,
+        bytes: Option<&[u8]>,
+    ) -> Result<(), Self::Error> {
         let kept = bytes.map_or("no bytes".to_owned(), |b| format!("{} bytes kept", b.len()));
-        writeln!(self.out, "{}: reject {} ({error}) ({kept})", self.where_(p), error.code()).unwrap();
+        writeln!(
+            self.out,
+            "{}: reject {} ({error}) ({kept})",
+            self.where_(p),
+            error.code()
+        )
+        .unwrap();
         Ok(())
     }
 }
 
 fn list(base: &Path, inputs: &[PathBuf]) -> String {
-    let mut lister = Lister { base: base.to_path_buf(), out: String::new() };
+    let mut lister = Lister {
+        base: base.to_path_buf(),
+        out: String::new(),
+    };
     for input in inputs {
         unpack_path(&base.join(input), &Limits::default(), &mut lister).unwrap();
     }
@@ -67,7 +81,9 @@ fn list(base: &Path, inputs: &[PathBuf]) -> String {
 }
 
 fn expect(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expect").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/expect")
+        .join(name)
 }
 
 #[test]
@@ -90,12 +106,17 @@ fn container_fixtures_unpack_to_their_payloads() {
     ] {
         if needle == "name*0" {
             // The RFC 2231 continuation was joined into one file name.
-            assert!(out.contains("amazonses.com!example.com!1732665600!1732752000.xml.gz"), "{out}");
+            assert!(
+                out.contains("amazonses.com!example.com!1732665600!1732752000.xml.gz"),
+                "{out}"
+            );
             continue;
         }
         assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
     }
-    let problems: Vec<_> = check_expect(&expect("sample-reports.txt"), &out).into_iter().collect();
+    let problems: Vec<_> = check_expect(&expect("sample-reports.txt"), &out)
+        .into_iter()
+        .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -106,16 +127,38 @@ fn corpus_containers_unpack_to_their_payloads() {
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e != "xml" && e != "tsv"))
         .collect();
-    assert!(inputs.len() > 50, "only {} container files in the corpus", inputs.len());
+    assert!(
+        inputs.len() > 50,
+        "only {} container files in the corpus",
+        inputs.len()
+    );
     let out = list(&corpus, &inputs);
     // Every aggregate mail and archive yields at least one aggregate payload.
     for input in inputs.iter().filter(|p| p.starts_with("aggregate")) {
         let prefix = format!("{}", input.display());
         assert!(
-            out.lines().any(|l| l.starts_with(&prefix) && l.contains(": aggregate (")),
+            out.lines()
+                .any(|l| l.starts_with(&prefix) && l.contains(": aggregate (")),
             "{prefix} yields no aggregate payload:\n{out}"
         );
     }
-    let problems: Vec<_> = check_expect(&expect("corpus.txt"), &out).into_iter().collect();
+    let problems: Vec<_> = check_expect(&expect("corpus.txt"), &out)
+        .into_iter()
+        .collect();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Inputs the fuzzer found: each unpacks to something (a payload or a reject), never a panic.
+#[test]
+fn fuzz_regressions_unpack_without_panicking() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    for rel in files_below(&dir) {
+        let bytes = std::fs::read(dir.join(&rel)).unwrap();
+        let mut lister = Lister {
+            base: dir.clone(),
+            out: String::new(),
+        };
+        rua_unpack::unpack_message("fuzz", &bytes, &Limits::default(), &mut lister).unwrap();
+        assert!(!lister.out.is_empty(), "{} yielded nothing", rel.display());
+    }
 }

@@ -1,0 +1,50 @@
+# rua's two commands are `make run` and `make test`; CI runs `make lint` and `make test`.
+#
+# Everything builds in the release profile: bundled DuckDB takes about 35 minutes to compile
+# per profile, so tests, runs and benchmarks share one build in a target directory outside
+# the clone (override CARGO_TARGET_DIR to move it).
+
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/rua-target
+CARGO ?= cargo
+RUA := $(CARGO_TARGET_DIR)/release/rua
+DB ?= rua.duckdb
+FUZZ_SECONDS ?= 60
+
+.PHONY: build run test test-deps lint bench fuzz clean
+
+build:
+	$(CARGO) build --release --locked --bin rua
+
+# Ingest the fixtures in sample-reports/ into ./rua.duckdb and print the summary. Some
+# fixtures are broken on purpose, so ingest exits 1 (finished with rejects); that is expected.
+run: build
+	$(RUA) --db $(DB) ingest sample-reports; status=$$?; [ $$status -le 1 ] || exit $$status
+	$(RUA) --db $(DB) summary --format table
+
+# What the tests need beyond cargo: pyarrow reads the exports back independently.
+test-deps:
+	@python3 -c 'import pyarrow' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore pyarrow
+
+test: test-deps
+	$(CARGO) test --release --locked --workspace
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
+
+# Generates the benchmark data (cached in $(CARGO_TARGET_DIR)/bench-data) and prints a table.
+bench:
+	crates/bench/bench.sh
+
+# Fuzz each target for FUZZ_SECONDS, seeded with the shared corpus (see ARCHITECTURE.md).
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
+	for target in parse_report unpack_message unpack_archive; do \
+	  mkdir -p crates/fuzz/corpus/$$target && \
+	  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/fuzz $(CARGO) fuzz run --fuzz-dir crates/fuzz -s none -O $$target \
+	    crates/fuzz/corpus/$$target $$( [ -d ../shared/corpus ] && echo ../shared/corpus ) sample-reports \
+	    -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 || exit 1; \
+	done
+
+clean:
+	rm -f $(DB) $(DB).wal

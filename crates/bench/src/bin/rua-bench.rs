@@ -1,0 +1,68 @@
+//! `rua-bench parse FILE --mode rua|floor`: reads FILE once and prints one line:
+//! `mode bytes seconds mb_per_s peak_rss_bytes records`. `floor` is the bare quick-xml event
+//! loop over the same bytes (read and tokenize only), the lower bound rua is measured against.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::fs::File;
+use std::io::{self, BufReader};
+use std::time::Instant;
+
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use rua_bench::peak_rss_bytes;
+
+fn floor(path: &str) -> io::Result<u64> {
+    let mut reader = Reader::from_reader(BufReader::with_capacity(64 * 1024, File::open(path)?));
+    let mut buf = Vec::with_capacity(4096);
+    let mut n_events = 0u64;
+    loop {
+        buf.clear();
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Eof) => return Ok(n_events),
+            Ok(_) => n_events += 1,
+            Err(e) => return Err(io::Error::other(e)),
+        }
+    }
+}
+
+fn rua(path: &str) -> io::Result<u64> {
+    let input = BufReader::with_capacity(64 * 1024, File::open(path)?);
+    let mut n_records = 0u64;
+    rua_report::parse(input, &mut |_: &rua_report::Record| {
+        n_records += 1;
+        Ok(())
+    })
+    .map_err(io::Error::other)?;
+    Ok(n_records)
+}
+
+fn main() -> io::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some("parse"), Some(path), Some("--mode"), Some(mode)) = (
+        args.first().map(String::as_str),
+        args.get(1),
+        args.get(2).map(String::as_str),
+        args.get(3),
+    ) else {
+        eprintln!("usage: rua-bench parse FILE --mode rua|floor");
+        std::process::exit(2)
+    };
+    let bytes = std::fs::metadata(path)?.len();
+    let started = Instant::now();
+    let count = match mode.as_str() {
+        "floor" => floor(path)?,
+        "rua" => rua(path)?,
+        _ => {
+            eprintln!("unknown mode {mode}");
+            std::process::exit(2)
+        }
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let mb_per_s = bytes as f64 / 1e6 / seconds;
+    println!(
+        "{mode} {bytes} {seconds:.3} {mb_per_s:.1} {} {count}",
+        peak_rss_bytes()
+    );
+    Ok(())
+}

@@ -1,0 +1,456 @@
+//! A deterministic generator of realistic aggregate reports, and measurement helpers.
+//!
+//! Reports are written in the styles of the main reporters (see `Style`), with IPv4 and IPv6
+//! sources from the documentation ranges, realistic pass/fail and alignment mixes, override
+//! reasons, and several DKIM and SPF results per record. The same seed gives the same bytes.
+
+use std::io::{self, Write};
+
+/// A small, fast, deterministic PRNG (xorshift64*).
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    /// True with probability `percent`/100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+/// How a reporter writes its XML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Google,
+    Microsoft,
+    Yahoo,
+    MailRu,
+    Gmx,
+    Cisco,
+    AmazonSes,
+}
+
+impl Style {
+    pub const ALL: [Style; 7] = [
+        Style::Google,
+        Style::Microsoft,
+        Style::Yahoo,
+        Style::MailRu,
+        Style::Gmx,
+        Style::Cisco,
+        Style::AmazonSes,
+    ];
+
+    pub fn org(self) -> (&'static str, &'static str) {
+        match self {
+            Style::Google => ("google.com", "noreply-dmarc-support@google.com"),
+            Style::Microsoft => ("Enterprise Outlook", "dmarcreport@microsoft.com"),
+            Style::Yahoo => ("Yahoo", "dmarchelp@yahooinc.com"),
+            Style::MailRu => ("Mail.Ru", "dmarc_support@corp.mail.ru"),
+            Style::Gmx => ("GMX", "noreply-dmarc@sicher.gmx.net"),
+            Style::Cisco => ("esa1.hc1234-56.iphmx.com", "dmarc@esa1.hc1234-56.iphmx.com"),
+            Style::AmazonSes => ("AMAZON-SES", "postmaster@amazonses.com"),
+        }
+    }
+
+    /// The reporter's host for file names.
+    pub fn host(self) -> &'static str {
+        match self {
+            Style::Google => "google.com",
+            Style::Microsoft => "protection.outlook.com",
+            Style::Yahoo => "yahoo.com",
+            Style::MailRu => "mail.ru",
+            Style::Gmx => "gmx.net",
+            Style::Cisco => "esa1.hc1234-56.iphmx.com",
+            Style::AmazonSes => "amazonses.com",
+        }
+    }
+}
+
+/// What one generated report is about.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub style: Style,
+    pub report_id: String,
+    pub domain: String,
+    pub begin: i64,
+    pub n_records: u64,
+    pub seed: u64,
+}
+
+/// Counts of what was written, so benchmarks and tests can check the parser against them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    pub n_records: u64,
+    pub n_messages: u64,
+    pub n_bytes: u64,
+}
+
+struct Out<W> {
+    w: W,
+    nl: &'static str,
+    n_bytes: u64,
+}
+
+impl<W: Write> Out<W> {
+    /// One element on its own line at `indent`.
+    fn line(&mut self, indent: usize, text: &str) -> io::Result<()> {
+        const SPACES: &str = "                ";
+        let pad = if self.nl.is_empty() {
+            ""
+        } else {
+            &SPACES[..(indent * 2).min(SPACES.len())]
+        };
+        self.w.write_all(pad.as_bytes())?;
+        self.w.write_all(text.as_bytes())?;
+        self.w.write_all(self.nl.as_bytes())?;
+        self.n_bytes += (pad.len() + text.len() + self.nl.len()) as u64;
+        Ok(())
+    }
+
+    fn el(&mut self, indent: usize, name: &str, value: &str) -> io::Result<()> {
+        self.line(indent, &format!("<{name}>{value}</{name}>"))
+    }
+}
+
+const SENDER_DOMAINS: &[&str] = &[
+    "example.com",
+    "mail.example.com",
+    "news.example.com",
+    "example.net",
+    "bulk.example.org",
+    "example.org",
+];
+const SELECTORS: &[&str] = &["s1", "s2", "google", "selector1", "k1", "mx"];
+
+fn ip(rng: &mut Rng) -> String {
+    match rng.below(10) {
+        0..=3 => format!("192.0.2.{}", rng.below(254) + 1),
+        4..=5 => format!("198.51.100.{}", rng.below(254) + 1),
+        6..=7 => format!("203.0.113.{}", rng.below(254) + 1),
+        _ => format!(
+            "2001:db8:{:x}::{:x}",
+            rng.below(0xffff),
+            rng.below(0xffff) + 1
+        ),
+    }
+}
+
+/// Writes one report; returns its counts.
+pub fn write_report<W: Write>(spec: &Spec, w: W) -> io::Result<Written> {
+    let mut rng = Rng::new(spec.seed);
+    let style = spec.style;
+    let nl = match style {
+        Style::MailRu => "",
+        Style::Microsoft => "\r\n",
+        Style::Yahoo => "\t\n",
+        _ => "\n",
+    };
+    let mut o = Out { w, nl, n_bytes: 0 };
+    let (org, email) = style.org();
+    let end = spec.begin + 86_399;
+    o.line(0, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    o.line(
+        0,
+        match style {
+            Style::Gmx => r#"<feedback xmlns="urn:ietf:params:xml:ns:dmarc-2.0">"#,
+            Style::Microsoft => {
+                r#"<feedback xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">"#
+            }
+            _ => "<feedback>",
+        },
+    )?;
+    match style {
+        Style::Microsoft | Style::Gmx | Style::Cisco => o.el(1, "version", "1.0")?,
+        Style::AmazonSes => o.el(1, "version", "0.1")?,
+        _ => {}
+    }
+    o.line(1, "<report_metadata>")?;
+    o.el(2, "org_name", org)?;
+    o.el(2, "email", email)?;
+    o.el(2, "report_id", &spec.report_id)?;
+    o.line(2, "<date_range>")?;
+    o.el(3, "begin", &spec.begin.to_string())?;
+    o.el(3, "end", &end.to_string())?;
+    o.line(2, "</date_range>")?;
+    o.line(1, "</report_metadata>")?;
+    o.line(1, "<policy_published>")?;
+    o.el(2, "domain", &spec.domain)?;
+    o.el(2, "adkim", "r")?;
+    o.el(2, "aspf", "r")?;
+    o.el(2, "p", if rng.chance(50) { "none" } else { "quarantine" })?;
+    match style {
+        Style::Cisco => o.line(2, "<sp></sp>")?,
+        Style::Yahoo => {}
+        _ => o.el(2, "sp", "none")?,
+    }
+    if style == Style::Gmx {
+        o.el(2, "np", "reject")?;
+        o.el(2, "testing", "n")?;
+        o.el(2, "discovery_method", "psl")?;
+    } else {
+        o.el(2, "pct", "100")?;
+    }
+    if style == Style::Google {
+        o.el(2, "np", "none")?;
+    }
+    o.line(1, "</policy_published>")?;
+    let mut written = Written::default();
+    for _ in 0..spec.n_records {
+        let count = match rng.below(10) {
+            0..=5 => 1,
+            6..=8 => rng.below(20) + 2,
+            _ => rng.below(5000) + 20,
+        };
+        written.n_records += 1;
+        written.n_messages += count;
+        // Outcomes: mostly aligned passes, some forwarding, some spoofing.
+        let kind = rng.below(100);
+        let (dkim_pass, spf_pass, dkim_aligned, spf_aligned) = match kind {
+            0..=59 => (true, true, true, true),
+            60..=69 => (true, false, true, false),
+            70..=77 => (false, true, false, true),
+            78..=84 => (true, true, false, false),
+            _ => (false, false, false, false),
+        };
+        let header_from = &spec.domain;
+        let dkim_domain = if dkim_aligned {
+            header_from.clone()
+        } else {
+            SENDER_DOMAINS[rng.below(6) as usize].to_owned()
+        };
+        let spf_domain = if spf_aligned {
+            format!("bounce.{header_from}")
+        } else {
+            SENDER_DOMAINS[rng.below(6) as usize].to_owned()
+        };
+        let verdict = |pass: bool, aligned: bool| if pass && aligned { "pass" } else { "fail" };
+        o.line(1, "<record>")?;
+        o.line(2, "<row>")?;
+        o.el(3, "source_ip", &ip(&mut rng))?;
+        o.el(3, "count", &count.to_string())?;
+        o.line(3, "<policy_evaluated>")?;
+        let dmarc_pass = (dkim_pass && dkim_aligned) || (spf_pass && spf_aligned);
+        o.el(
+            4,
+            "disposition",
+            if dmarc_pass || rng.chance(50) {
+                "none"
+            } else {
+                "quarantine"
+            },
+        )?;
+        o.el(4, "dkim", verdict(dkim_pass, dkim_aligned))?;
+        o.el(4, "spf", verdict(spf_pass, spf_aligned))?;
+        if !dmarc_pass && rng.chance(20) {
+            o.line(4, "<reason>")?;
+            o.el(
+                5,
+                "type",
+                if rng.chance(50) {
+                    "forwarded"
+                } else {
+                    "local_policy"
+                },
+            )?;
+            o.el(5, "comment", "arc=pass")?;
+            o.line(4, "</reason>")?;
+        }
+        o.line(3, "</policy_evaluated>")?;
+        o.line(2, "</row>")?;
+        o.line(2, "<identifiers>")?;
+        if style == Style::Microsoft {
+            o.el(3, "envelope_to", "example.org")?;
+        }
+        if matches!(
+            style,
+            Style::Microsoft | Style::Cisco | Style::AmazonSes | Style::Gmx | Style::MailRu
+        ) {
+            o.el(3, "envelope_from", &spf_domain)?;
+        }
+        o.el(3, "header_from", header_from)?;
+        o.line(2, "</identifiers>")?;
+        o.line(2, "<auth_results>")?;
+        let n_dkim = if rng.chance(30) { 2 } else { 1 };
+        for i in 0..n_dkim {
+            o.line(3, "<dkim>")?;
+            o.el(
+                4,
+                "domain",
+                if i == 0 {
+                    &dkim_domain
+                } else {
+                    "esp.example.net"
+                },
+            )?;
+            o.el(4, "selector", SELECTORS[rng.below(6) as usize])?;
+            o.el(
+                4,
+                "result",
+                if i == 0 && !dkim_pass { "fail" } else { "pass" },
+            )?;
+            o.line(3, "</dkim>")?;
+        }
+        o.line(3, "<spf>")?;
+        o.el(4, "domain", &spf_domain)?;
+        if !matches!(style, Style::Google | Style::Yahoo) {
+            o.el(4, "scope", "mfrom")?;
+        }
+        o.el(
+            4,
+            "result",
+            if spf_pass {
+                "pass"
+            } else if rng.chance(50) {
+                "softfail"
+            } else {
+                "fail"
+            },
+        )?;
+        o.line(3, "</spf>")?;
+        o.line(2, "</auth_results>")?;
+        o.line(1, "</record>")?;
+    }
+    o.line(0, "</feedback>")?;
+    o.w.flush()?;
+    written.n_bytes = o.n_bytes;
+    Ok(written)
+}
+
+/// How a generated report file is packed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    Xml,
+    Gzip,
+    Zip,
+}
+
+/// Writes `n_reports` typical reports (1 to 50 records, every style) into `dir`, packed in
+/// turn as gzip and zip (or all as `only`), with real-world file names. Returns the totals.
+pub fn write_corpus(
+    dir: &std::path::Path,
+    n_reports: u64,
+    seed: u64,
+    only: Option<Container>,
+) -> io::Result<Written> {
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+    std::fs::create_dir_all(dir)?;
+    let mut rng = Rng::new(seed);
+    let mut total = Written::default();
+    let mut xml = Vec::new();
+    for i in 0..n_reports {
+        let style = Style::ALL[rng.below(Style::ALL.len() as u64) as usize];
+        let spec = Spec {
+            style,
+            report_id: format!("{seed}-{i}"),
+            domain: format!("example{}.com", rng.below(20)),
+            begin: 1_732_752_000 - 86_400 * rng.below(60) as i64,
+            n_records: rng.below(50) + 1,
+            seed: rng.next_u64(),
+        };
+        xml.clear();
+        let w = write_report(&spec, &mut xml)?;
+        total.n_records += w.n_records;
+        total.n_messages += w.n_messages;
+        total.n_bytes += w.n_bytes;
+        let stem = format!(
+            "{}!{}!{}!{}!{i}",
+            style.host(),
+            spec.domain,
+            spec.begin,
+            spec.begin + 86_399
+        );
+        let container = only.unwrap_or(if i % 2 == 0 {
+            Container::Gzip
+        } else {
+            Container::Zip
+        });
+        match container {
+            Container::Xml => std::fs::write(dir.join(format!("{stem}.xml")), &xml)?,
+            Container::Gzip => {
+                let mut enc = GzEncoder::new(
+                    std::fs::File::create(dir.join(format!("{stem}.xml.gz")))?,
+                    Compression::default(),
+                );
+                enc.write_all(&xml)?;
+                enc.finish()?;
+            }
+            Container::Zip => {
+                let file = std::fs::File::create(dir.join(format!("{stem}.zip")))?;
+                let mut zip = zip::ZipWriter::new(file);
+                zip.start_file(
+                    format!("{stem}.xml"),
+                    zip::write::SimpleFileOptions::default(),
+                )
+                .map_err(io::Error::other)?;
+                zip.write_all(&xml)?;
+                zip.finish().map_err(io::Error::other)?;
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// Peak resident set size of this process (`VmHWM`), in bytes.
+pub fn peak_rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kib| kib.parse::<u64>().ok())
+        .map_or(0, |kib| kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_reports_parse_to_the_counts_written_in_every_style() {
+        for (i, style) in Style::ALL.into_iter().enumerate() {
+            let spec = Spec {
+                style,
+                report_id: format!("gen-{i}"),
+                domain: "example.com".into(),
+                begin: 1_732_752_000,
+                n_records: 200,
+                seed: i as u64,
+            };
+            let mut xml = Vec::new();
+            let written = write_report(&spec, &mut xml).expect("writes");
+            assert_eq!(written.n_bytes, xml.len() as u64);
+            let (report, records) = rua_report::parse_to_vec(&xml).expect("parses");
+            assert_eq!(
+                (report.n_records, report.n_messages),
+                (written.n_records, written.n_messages),
+                "{style:?}"
+            );
+            assert_eq!(records.len(), 200);
+            assert!(
+                report.warnings.is_empty(),
+                "{style:?}: {:?}",
+                report.warnings
+            );
+            let mut again = Vec::new();
+            write_report(&spec, &mut again).expect("writes");
+            assert_eq!(xml, again, "not deterministic");
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Numbered migrations from `sql/migrations`, recorded in `schema_version`, and the views.
+
+use std::path::Path;
+
+use crate::StoreError;
+
+/// Migrations in order; the index + 1 is the schema version.
+const MIGRATIONS: &[&str] = &[include_str!("../../../sql/migrations/0001_initial.sql")];
+const VIEWS: &str = include_str!("../../../sql/views.sql");
+
+/// The schema version this rua writes.
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub(crate) fn migrate(
+    conn: &duckdb::Connection,
+    path: &Path,
+    is_read_only: bool,
+) -> Result<(), StoreError> {
+    let has_table: i64 = conn
+        .query_row(
+            include_str!("../../../sql/store/has_schema_version.sql"),
+            [],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::db("reading the schema version"))?;
+    let found: i64 = if has_table > 0 {
+        conn.query_row(
+            include_str!("../../../sql/store/current_version.sql"),
+            [],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::db("reading the schema version"))?
+    } else {
+        0
+    };
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_owned(),
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    if is_read_only {
+        return Ok(());
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as i64 + 1;
+        let apply = || -> duckdb::Result<()> {
+            conn.execute_batch("BEGIN TRANSACTION")?;
+            conn.execute_batch(sql)?;
+            conn.execute(
+                include_str!("../../../sql/store/record_migration.sql"),
+                duckdb::params![version, env!("CARGO_PKG_VERSION")],
+            )?;
+            conn.execute_batch("COMMIT")
+        };
+        if let Err(source) = apply() {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(StoreError::Migration { version, source });
+        }
+    }
+    conn.execute_batch(VIEWS)
+        .map_err(StoreError::db("creating views"))
+}

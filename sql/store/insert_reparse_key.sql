@@ -1,0 +1,1 @@
+INSERT INTO reparse_keys VALUES (?)

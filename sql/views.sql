@@ -1,0 +1,231 @@
+-- Views and macros are recreated whenever rua opens a database for writing; they are stored
+-- in the database file, so the stock duckdb CLI and any DuckDB client can use them.
+-- Column by column documentation: README.md, "Views".
+
+-- Reports that count: the first copy of each identity (conflicting copies are excluded).
+CREATE OR REPLACE VIEW counted_reports AS
+SELECT * FROM reports WHERE conflict_of IS NULL;
+
+-- One row per record of a counted report: the report's metadata and policy, the receiver's
+-- verdicts, and rua's own alignment under the report's adkim/aspf (relaxed when absent).
+CREATE OR REPLACE VIEW report_records AS
+WITH joined AS (
+    SELECT
+        r.report_key,
+        r.org_name,
+        r.report_id,
+        r.begin_at,
+        r.end_at,
+        r.policy_domain,
+        r.policy_p,
+        r.policy_sp,
+        r.policy_adkim,
+        r.policy_aspf,
+        rec.record_index,
+        rec.source_ip,
+        rec.source_network,
+        rec.message_count,
+        rec.disposition,
+        rec.dkim_verdict,
+        rec.spf_verdict,
+        (rec.dkim_verdict = 'pass' OR rec.spf_verdict = 'pass') AS receiver_dmarc_pass,
+        rec.header_from,
+        rec.header_from_org,
+        rec.envelope_from,
+        rec.envelope_to,
+        rec.dkim_passed,
+        rec.spf_passed,
+        CASE WHEN r.policy_adkim = 's' THEN rec.dkim_aligned_strict ELSE rec.dkim_aligned_relaxed END AS dkim_aligned,
+        CASE WHEN r.policy_aspf = 's' THEN rec.spf_aligned_strict ELSE rec.spf_aligned_relaxed END AS spf_aligned
+    FROM counted_reports r
+    JOIN records rec USING (report_key)
+)
+SELECT
+    *,
+    dkim_aligned OR spf_aligned AS dmarc_pass,
+    CASE
+        WHEN dkim_aligned AND spf_aligned THEN 'both_aligned'
+        WHEN dkim_aligned THEN 'dkim_aligned_only'
+        WHEN spf_aligned THEN 'spf_aligned_only'
+        WHEN dkim_passed THEN 'dkim_pass_unaligned'
+        WHEN spf_passed THEN 'spf_pass_unaligned'
+        ELSE 'nothing_passed'
+    END AS alignment,
+    -- rua and the receiver disagree (forwarding, ARC and local policy explain most of it).
+    (dkim_aligned OR spf_aligned) IS DISTINCT FROM receiver_dmarc_pass AS verdict_differs
+FROM joined;
+
+-- report_records narrowed by the filters `rua summary` takes; NULL means no filter.
+-- `domain` matches the policy domain or the From domain; `since`/`until` keep reports whose
+-- period overlaps [since, until); `reporter` is a case-insensitive org_name pattern.
+CREATE OR REPLACE MACRO filtered_records(domain, since, until, reporter) AS TABLE
+SELECT *
+FROM report_records
+WHERE (domain IS NULL OR policy_domain = lower(domain) OR header_from = lower(domain))
+  AND (since IS NULL OR end_at > since)
+  AND (until IS NULL OR begin_at < until)
+  AND (reporter IS NULL OR org_name ILIKE reporter);
+
+-- Percentage of `part` in `total`, one decimal; NULL when there is nothing to divide.
+CREATE OR REPLACE MACRO pct(part, total) AS round(100.0 * coalesce(part, 0) / nullif(total, 0), 1);
+
+-- Each summary_by_*_for macro takes the filters above and returns one row per group with:
+-- messages, dmarc_pass (messages passing by rua's alignment), dmarc_pass_pct,
+-- dkim_aligned_pct, spf_aligned_pct, receiver_pass_pct (the receivers' own verdicts).
+
+CREATE OR REPLACE MACRO summary_by_ip_for(domain, since, until, reporter) AS TABLE
+SELECT
+    coalesce(source_ip, '(invalid)')                                 AS source_ip,
+    sum(message_count)                                               AS messages,
+    coalesce(sum(message_count) FILTER (WHERE dmarc_pass), 0) AS dmarc_pass,
+    pct(sum(message_count) FILTER (WHERE dmarc_pass), sum(message_count))          AS dmarc_pass_pct,
+    pct(sum(message_count) FILTER (WHERE dkim_aligned), sum(message_count))        AS dkim_aligned_pct,
+    pct(sum(message_count) FILTER (WHERE spf_aligned), sum(message_count))         AS spf_aligned_pct,
+    pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct,
+    count(DISTINCT header_from)                                       AS from_domains,
+    count(DISTINCT org_name)                                         AS reporters
+FROM filtered_records(domain, since, until, reporter)
+GROUP BY ALL;
+
+CREATE OR REPLACE MACRO summary_by_network_for(domain, since, until, reporter) AS TABLE
+SELECT
+    coalesce(source_network, '(invalid)')                            AS source_network,
+    sum(message_count)                                               AS messages,
+    coalesce(sum(message_count) FILTER (WHERE dmarc_pass), 0) AS dmarc_pass,
+    pct(sum(message_count) FILTER (WHERE dmarc_pass), sum(message_count))          AS dmarc_pass_pct,
+    pct(sum(message_count) FILTER (WHERE dkim_aligned), sum(message_count))        AS dkim_aligned_pct,
+    pct(sum(message_count) FILTER (WHERE spf_aligned), sum(message_count))         AS spf_aligned_pct,
+    pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct,
+    count(DISTINCT source_ip)                                        AS source_ips
+FROM filtered_records(domain, since, until, reporter)
+GROUP BY ALL;
+
+CREATE OR REPLACE MACRO summary_by_alignment_for(domain, since, until, reporter) AS TABLE
+SELECT
+    alignment,
+    sum(message_count)                                               AS messages,
+    coalesce(sum(message_count) FILTER (WHERE dmarc_pass), 0) AS dmarc_pass,
+    pct(sum(message_count) FILTER (WHERE dmarc_pass), sum(message_count))          AS dmarc_pass_pct,
+    pct(sum(message_count) FILTER (WHERE dkim_aligned), sum(message_count))        AS dkim_aligned_pct,
+    pct(sum(message_count) FILTER (WHERE spf_aligned), sum(message_count))         AS spf_aligned_pct,
+    pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct,
+    count(DISTINCT source_ip)                                        AS source_ips
+FROM filtered_records(domain, since, until, reporter)
+GROUP BY ALL;
+
+CREATE OR REPLACE MACRO summary_by_domain_for(domain, since, until, reporter) AS TABLE
+SELECT
+    header_from                                                      AS from_domain,
+    any_value(policy_domain)                                         AS policy_domain,
+    sum(message_count)                                               AS messages,
+    coalesce(sum(message_count) FILTER (WHERE dmarc_pass), 0) AS dmarc_pass,
+    pct(sum(message_count) FILTER (WHERE dmarc_pass), sum(message_count))          AS dmarc_pass_pct,
+    pct(sum(message_count) FILTER (WHERE dkim_aligned), sum(message_count))        AS dkim_aligned_pct,
+    pct(sum(message_count) FILTER (WHERE spf_aligned), sum(message_count))         AS spf_aligned_pct,
+    pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct,
+    count(DISTINCT source_ip)                                        AS source_ips
+FROM filtered_records(domain, since, until, reporter)
+GROUP BY header_from;
+
+CREATE OR REPLACE MACRO summary_by_reporter_for(domain, since, until, reporter) AS TABLE
+SELECT
+    coalesce(org_name, '(none)')                                     AS reporter,
+    sum(message_count)                                               AS messages,
+    coalesce(sum(message_count) FILTER (WHERE dmarc_pass), 0) AS dmarc_pass,
+    pct(sum(message_count) FILTER (WHERE dmarc_pass), sum(message_count))          AS dmarc_pass_pct,
+    pct(sum(message_count) FILTER (WHERE dkim_aligned), sum(message_count))        AS dkim_aligned_pct,
+    pct(sum(message_count) FILTER (WHERE spf_aligned), sum(message_count))         AS spf_aligned_pct,
+    pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct,
+    count(DISTINCT report_key)                                       AS reports
+FROM filtered_records(domain, since, until, reporter)
+GROUP BY ALL;
+
+-- Daily figures: a record whose report spans several UTC days is spread over those days in
+-- proportion to the seconds of each day it covers; integer parts are handed out by largest
+-- remainder, so each record's day counts sum exactly to its message_count.
+CREATE OR REPLACE MACRO daily_records(domain, since, until, reporter) AS TABLE
+WITH spans AS (
+    SELECT
+        *,
+        date_trunc('day', begin_at) AS first_day,
+        CASE WHEN end_at > begin_at THEN date_trunc('day', end_at - INTERVAL 1 MICROSECOND)
+             ELSE date_trunc('day', begin_at) END AS last_day
+    FROM filtered_records(domain, since, until, reporter)
+),
+single AS (
+    SELECT * EXCLUDE (first_day, last_day), CAST(first_day AS DATE) AS day, message_count AS day_messages
+    FROM spans WHERE first_day = last_day
+),
+split AS (
+    SELECT
+        s.*,
+        d.day_start,
+        greatest(0, epoch(least(s.end_at, d.day_start + INTERVAL 1 DAY)) - epoch(greatest(s.begin_at, d.day_start)))::BIGINT AS covered,
+        (epoch(s.end_at) - epoch(s.begin_at))::BIGINT AS span
+    FROM spans s,
+         LATERAL (SELECT unnest(generate_series(s.first_day, s.last_day, INTERVAL 1 DAY)) AS day_start) d
+    WHERE s.first_day <> s.last_day
+),
+shares AS (
+    SELECT
+        *,
+        (message_count::HUGEINT * covered) // span AS base,
+        (message_count::HUGEINT * covered) % span AS remainder
+    FROM split
+),
+ranked AS (
+    SELECT
+        *,
+        message_count - sum(base) OVER (PARTITION BY report_key, record_index) AS leftover,
+        row_number() OVER (PARTITION BY report_key, record_index ORDER BY remainder DESC, day_start) AS rank
+    FROM shares
+)
+SELECT * FROM single
+UNION ALL BY NAME
+SELECT
+    * EXCLUDE (first_day, last_day, day_start, covered, span, base, remainder, leftover, rank),
+    CAST(day_start AS DATE) AS day,
+    (base + CASE WHEN rank <= leftover THEN 1 ELSE 0 END)::BIGINT AS day_messages
+FROM ranked;
+
+CREATE OR REPLACE MACRO summary_by_day_for(domain, since, until, reporter) AS TABLE
+SELECT
+    day,
+    sum(day_messages)                                                AS messages,
+    coalesce(sum(day_messages) FILTER (WHERE dmarc_pass), 0) AS dmarc_pass,
+    pct(sum(day_messages) FILTER (WHERE dmarc_pass), sum(day_messages))          AS dmarc_pass_pct,
+    pct(sum(day_messages) FILTER (WHERE dkim_aligned), sum(day_messages))        AS dkim_aligned_pct,
+    pct(sum(day_messages) FILTER (WHERE spf_aligned), sum(day_messages))         AS spf_aligned_pct,
+    pct(sum(day_messages) FILTER (WHERE receiver_dmarc_pass), sum(day_messages)) AS receiver_pass_pct,
+    count(DISTINCT source_ip)                                        AS source_ips
+FROM daily_records(domain, since, until, reporter)
+GROUP BY day;
+
+-- By what the receiver did and why: every combination of override reasons is one group, so
+-- each record is counted once.
+CREATE OR REPLACE MACRO summary_by_disposition_for(domain, since, until, reporter) AS TABLE
+WITH reasons AS (
+    SELECT report_key, record_index,
+           string_agg(DISTINCT coalesce(reason_type, reason_type_raw, '(empty)'), '+' ORDER BY coalesce(reason_type, reason_type_raw, '(empty)')) AS override_reasons
+    FROM override_reasons
+    GROUP BY ALL
+)
+SELECT
+    coalesce(f.disposition, '(none given)')                          AS disposition,
+    coalesce(r.override_reasons, '')                                 AS override_reasons,
+    sum(f.message_count)                                             AS messages,
+    coalesce(sum(f.message_count) FILTER (WHERE f.dmarc_pass), 0) AS dmarc_pass,
+    pct(sum(f.message_count) FILTER (WHERE f.dmarc_pass), sum(f.message_count))          AS dmarc_pass_pct,
+    pct(sum(f.message_count) FILTER (WHERE f.receiver_dmarc_pass), sum(f.message_count)) AS receiver_pass_pct
+FROM filtered_records(domain, since, until, reporter) f
+LEFT JOIN reasons r USING (report_key, record_index)
+GROUP BY ALL;
+
+-- The same summaries, unfiltered, as views for analysts and BI tools.
+CREATE OR REPLACE VIEW summary_by_ip AS FROM summary_by_ip_for(NULL, NULL, NULL, NULL);
+CREATE OR REPLACE VIEW summary_by_network AS FROM summary_by_network_for(NULL, NULL, NULL, NULL);
+CREATE OR REPLACE VIEW summary_by_alignment AS FROM summary_by_alignment_for(NULL, NULL, NULL, NULL);
+CREATE OR REPLACE VIEW summary_by_domain AS FROM summary_by_domain_for(NULL, NULL, NULL, NULL);
+CREATE OR REPLACE VIEW summary_by_reporter AS FROM summary_by_reporter_for(NULL, NULL, NULL, NULL);
+CREATE OR REPLACE VIEW summary_by_day AS FROM summary_by_day_for(NULL, NULL, NULL, NULL);
+CREATE OR REPLACE VIEW summary_by_disposition AS FROM summary_by_disposition_for(NULL, NULL, NULL, NULL);

@@ -1,0 +1,486 @@
+//! `rua ingest` end to end: totals against the parser, idempotence in any order, SIGKILL at
+//! random points, two processes at once, and rejects kept with their bytes.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{TempDir, assert_no_partial_report, number, rua, rua_ok, sql};
+use rua_testkit::{corpus, files_below, sample_reports};
+
+const OK: i32 = 0;
+const REJECTS: i32 = 1;
+const LOCKED: i32 = 3;
+
+/// What the parser alone says of every file below `dir` read as XML: path → (records,
+/// messages) for those that parse.
+fn parsed(dir: &Path) -> BTreeMap<String, (i64, i64)> {
+    let mut out = BTreeMap::new();
+    for rel in files_below(dir) {
+        let path = dir.join(&rel);
+        let bytes = std::fs::read(&path).unwrap();
+        if let Ok(report) = rua_report::parse_bytes(&bytes, &mut |_: &rua_report::Record| Ok(())) {
+            out.insert(
+                path.display().to_string(),
+                (report.n_records as i64, report.n_messages as i64),
+            );
+        }
+    }
+    out
+}
+
+/// Unpacks and parses every input below `dir` independently of rua's binary and store:
+/// (payloads that parse as reports, payloads and inputs that cannot be read as reports).
+fn count_payloads(dir: &Path) -> (usize, usize) {
+    use rua_unpack::{Limits, Payload, PayloadKind, Provenance, UnpackError, Visitor};
+    #[derive(Default)]
+    struct Count(usize, usize);
+    impl Visitor for Count {
+        type Error = std::convert::Infallible;
+        fn payload(&mut self, p: Payload<'_>) -> Result<(), Self::Error> {
+            match p.kind {
+                PayloadKind::Aggregate => {
+                    match rua_report::parse(&mut *p.reader, &mut |_: &rua_report::Record| Ok(())) {
+                        Ok(_) => self.0 += 1,
+                        Err(_) => self.1 += 1,
+                    }
+                }
+                PayloadKind::NotReport => self.1 += 1,
+                PayloadKind::SmtpTls | PayloadKind::Failure => {}
+            }
+            Ok(())
+        }
+        fn reject(
+            &mut self,
+            _: &Provenance,
+            _: UnpackError,
+            _: Option<&[u8]>,
+        ) -> Result<(), Self::Error> {
+            self.1 += 1;
+            Ok(())
+        }
+    }
+    let mut count = Count::default();
+    rua_unpack::unpack_path(dir, &Limits::default(), &mut count).unwrap();
+    (count.0, count.1)
+}
+
+fn totals(db: &Path) -> (i64, i64, i64) {
+    let rows = sql(
+        db,
+        "SELECT count(*), coalesce(sum(n_records), 0), coalesce(sum(n_messages), 0) FROM counted_reports",
+    );
+    let n = |i: usize| rows[0][i].parse::<i64>().unwrap();
+    (n(0), n(1), n(2))
+}
+
+#[test]
+fn corpus_totals_equal_the_parser_per_report_and_survive_reingest_in_any_order() {
+    let Some(corpus) = corpus() else { return };
+    let aggregate = corpus.join("aggregate");
+    let dir = TempDir::new("corpus");
+    let db = dir.db();
+    // The corpus holds broken reports on purpose: exit code 1.
+    rua_ok(&db, &["ingest", aggregate.to_str().unwrap()], REJECTS);
+    assert_no_partial_report(&db);
+
+    // Per report: every stored report from a plain XML file has the parser's counts.
+    let expected = parsed(&aggregate);
+    let stored = sql(
+        &db,
+        "SELECT source, n_records, n_messages FROM reports WHERE source_chain = ''",
+    );
+    assert!(stored.len() > 1000, "only {} reports stored", stored.len());
+    for row in &stored {
+        let want = expected
+            .get(&row[0])
+            .unwrap_or_else(|| panic!("{} stored but not parsed", row[0]));
+        assert_eq!(
+            (row[1].parse().unwrap(), row[2].parse().unwrap()),
+            *want,
+            "{}",
+            row[0]
+        );
+    }
+    // Every payload that parses is stored, a duplicate, or a conflict; every other one is a
+    // reject: none is lost.
+    let first = sql(
+        &db,
+        "SELECT n_reports_new, n_duplicates, n_conflicts, n_rejects FROM ingest_runs",
+    );
+    let n = |i: usize| first[0][i].parse::<usize>().unwrap();
+    let (n_parsed, n_unreadable) = count_payloads(&aggregate);
+    assert_eq!(
+        (n(0) + n(1) + n(2), n(3)),
+        (n_parsed, n_unreadable),
+        "{first:?}"
+    );
+    assert_eq!(
+        n(0) + n(2),
+        stored.len()
+            + number(&db, "SELECT count(*) FROM reports WHERE source_chain <> ''") as usize
+    );
+    let before = totals(&db);
+
+    // Again, twice, and file by file in reverse order: nothing new.
+    rua_ok(&db, &["ingest", aggregate.to_str().unwrap()], REJECTS);
+    let mut files: Vec<PathBuf> = files_below(&aggregate)
+        .into_iter()
+        .map(|p| aggregate.join(p))
+        .collect();
+    files.reverse();
+    let mut args = vec!["ingest".to_owned()];
+    args.extend(files.iter().map(|p| p.display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    rua_ok(&db, &args, REJECTS);
+    assert_eq!(totals(&db), before);
+    let runs = sql(
+        &db,
+        "SELECT n_reports_new, n_conflicts, n_duplicates FROM ingest_runs ORDER BY run_id",
+    );
+    assert_eq!(runs.len(), 3);
+    for run in &runs[1..] {
+        assert_eq!(run[0], "0", "a re-ingest added reports: {runs:?}");
+        assert_eq!(run[1], "0", "a re-ingest added conflicts: {runs:?}");
+        assert_eq!(
+            run[2].parse::<usize>().unwrap(),
+            n(0) + n(1) + n(2),
+            "{runs:?}"
+        );
+    }
+    assert_eq!(
+        number(&db, "SELECT count(*) FROM rejects"),
+        n(3) as i64,
+        "rejects were stored twice"
+    );
+}
+
+#[test]
+fn sample_reports_ingest_with_rejects_kept_and_the_run_going_on() {
+    let dir = TempDir::new("samples");
+    let db = dir.db();
+    let out = rua_ok(
+        &db,
+        &["ingest", sample_reports().to_str().unwrap()],
+        REJECTS,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("rejected") && stderr.contains("not-xml-unused.xml"),
+        "{stderr}"
+    );
+    assert_no_partial_report(&db);
+    // Every hard-error fixture is a reject with its bytes, and so is the unused gzip.
+    let rejects = sql(
+        &db,
+        "SELECT reason_code, source, payload_bytes, raw_gz IS NOT NULL FROM rejects ORDER BY source",
+    );
+    for name in [
+        "invalid-count.xml",
+        "truncated.xml",
+        "wrong-root.xml",
+        "no-report-id.xml",
+        "yahoo-unused.xml.gz",
+        "no-report.eml",
+    ] {
+        let row = rejects
+            .iter()
+            .find(|r| r[1].ends_with(name))
+            .unwrap_or_else(|| panic!("{name} not rejected: {rejects:?}"));
+        assert_eq!(row[3], "true", "{name} kept without bytes");
+    }
+    let codes: Vec<&str> = rejects.iter().map(|r| r[0].as_str()).collect();
+    for code in [
+        "invalid_value",
+        "truncated",
+        "not_feedback",
+        "missing_element",
+        "not_report",
+        "mismatched_end_tag",
+        "malformed_xml",
+    ] {
+        assert!(codes.contains(&code), "no {code} reject in {codes:?}");
+    }
+    // SMTP TLS reports are kept aside, not rejected.
+    assert_eq!(
+        number(
+            &db,
+            "SELECT count(*) FROM other_payloads WHERE payload_kind = 'smtp_tls'"
+        ),
+        1
+    );
+    // The rejects listing shows them.
+    let listing = rua_ok(&db, &["rejects", "--format", "csv"], OK);
+    assert!(String::from_utf8_lossy(&listing.stdout).contains("truncated"));
+}
+
+#[test]
+fn stdin_and_single_files_are_inputs_too() {
+    let dir = TempDir::new("stdin");
+    let db = dir.db();
+    let file = sample_reports().join("containers/double-gzip.xml.gz.gz");
+    let mut child = Command::new(common::RUA)
+        .args(["--db", db.to_str().unwrap(), "ingest", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::copy(
+        &mut std::fs::File::open(&file).unwrap(),
+        child.stdin.as_mut().unwrap(),
+    )
+    .unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(OK),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        sql(&db, "SELECT source, source_chain FROM reports"),
+        [["-", "gzip > gzip"]]
+    );
+    // The same report from a file is a duplicate.
+    rua_ok(
+        &db,
+        &[
+            "ingest",
+            sample_reports()
+                .join("aggregate/ok/gmx-dmarc2-namespace.xml")
+                .to_str()
+                .unwrap(),
+        ],
+        OK,
+    );
+    assert_eq!(
+        number(
+            &db,
+            "SELECT n_duplicates FROM ingest_runs ORDER BY run_id DESC LIMIT 1"
+        ),
+        1
+    );
+}
+
+/// Many small report files with distinct identities, for a run that takes a while.
+fn many_reports(dir: &Path, n: usize) -> PathBuf {
+    let template =
+        std::fs::read_to_string(sample_reports().join("aggregate/ok/google-np.xml")).unwrap();
+    let out = dir.join("many");
+    std::fs::create_dir_all(&out).unwrap();
+    for i in 0..n {
+        let doc = template.replace("12345678901234567890", &format!("crash-{i}"));
+        std::fs::write(out.join(format!("r{i:05}.xml")), doc).unwrap();
+    }
+    out
+}
+
+#[test]
+fn sigkill_at_random_points_leaves_no_partial_report_and_a_rerun_is_exact() {
+    let dir = TempDir::new("crash");
+    let inputs = many_reports(&dir.0, 3000);
+    let clean = dir.0.join("clean.duckdb");
+    rua_ok(&clean, &["ingest", inputs.to_str().unwrap()], OK);
+    let expected = totals(&clean);
+    assert_eq!(expected.0, 3000);
+
+    let db = dir.db();
+    // Deterministic "random" kill points spread over a run's length.
+    let started = Instant::now();
+    rua_ok(
+        &dir.0.join("timing.duckdb"),
+        &["ingest", inputs.to_str().unwrap()],
+        OK,
+    );
+    let run_ms = started.elapsed().as_millis().max(50) as u64;
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    for _ in 0..12 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = Duration::from_millis(seed % (run_ms + 100));
+        let mut child = Command::new(common::RUA)
+            .args([
+                "--db",
+                db.to_str().unwrap(),
+                "--quiet",
+                "ingest",
+                inputs.to_str().unwrap(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        // Whatever was committed is whole (a kill before the first migration committed
+        // leaves a database without tables).
+        let has_tables = db.exists()
+            && number(
+                &db,
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'reports'",
+            ) == 1;
+        if has_tables {
+            assert_no_partial_report(&db);
+        }
+    }
+    rua_ok(&db, &["ingest", inputs.to_str().unwrap()], OK);
+    assert_no_partial_report(&db);
+    assert_eq!(totals(&db), expected);
+    assert_eq!(number(&db, "SELECT count(*) FROM reports"), 3000);
+}
+
+#[test]
+fn two_processes_on_one_database_both_finish_or_one_exits_locked() {
+    let dir = TempDir::new("concurrent");
+    let inputs = many_reports(&dir.0, 1500);
+    let db = dir.db();
+    let spawn = |timeout: &str| {
+        Command::new(common::RUA)
+            .args([
+                "--db",
+                db.to_str().unwrap(),
+                "--lock-timeout",
+                timeout,
+                "ingest",
+                inputs.to_str().unwrap(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // Patient: both finish, one after the other.
+    let (a, b) = (spawn("120"), spawn("120"));
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert_eq!((a.status.code(), b.status.code()), (Some(OK), Some(OK)));
+    assert_eq!(totals(&db).0, 1500);
+    assert_eq!(
+        number(&db, "SELECT sum(n_reports_new) FROM ingest_runs"),
+        1500
+    );
+
+    // Impatient: the second gives up with its own exit code and a clear message.
+    let other = dir.0.join("other.duckdb");
+    let holder = Command::new(common::RUA)
+        .args([
+            "--db",
+            other.to_str().unwrap(),
+            "ingest",
+            inputs.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let out = rua(
+        &other,
+        &["--lock-timeout", "0", "ingest", inputs.to_str().unwrap()],
+    );
+    let holder = holder.wait_with_output().unwrap();
+    assert_eq!(holder.status.code(), Some(OK));
+    match out.status.code() {
+        Some(LOCKED) => {
+            assert!(String::from_utf8_lossy(&out.stderr).contains("in use by another process"))
+        }
+        // The first run may already have finished on a fast machine.
+        Some(OK) => {}
+        code => panic!(
+            "unexpected exit {code:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+    assert_eq!(totals(&other).0, 1500);
+}
+
+#[test]
+fn a_conflicting_copy_is_kept_flagged_and_never_counted_twice() {
+    let dir = TempDir::new("conflict");
+    let db = dir.db();
+    let original = sample_reports().join("aggregate/ok/google-np.xml");
+    // Same identity (org, report_id, domain, begin, end), other content.
+    let changed = std::fs::read_to_string(&original)
+        .unwrap()
+        .replace("<count>42</count>", "<count>43</count>");
+    let copy = dir.0.join("resent.xml");
+    std::fs::write(&copy, changed).unwrap();
+    rua_ok(&db, &["ingest", original.to_str().unwrap()], OK);
+    rua_ok(
+        &db,
+        &["ingest", copy.to_str().unwrap(), original.to_str().unwrap()],
+        OK,
+    );
+    let reports = sql(
+        &db,
+        "SELECT report_key, conflict_of, n_messages FROM reports ORDER BY report_key",
+    );
+    assert_eq!(reports, [["1", "", "47"], ["2", "1", "48"]]);
+    assert_eq!(
+        sql(
+            &db,
+            "SELECT n_conflicts, n_duplicates FROM ingest_runs WHERE run_id = 2"
+        ),
+        [["1", "1"]]
+    );
+    assert_eq!(
+        number(&db, "SELECT sum(message_count) FROM report_records"),
+        47
+    );
+    let summary = rua_ok(&db, &["summary", "--format", "csv"], OK);
+    assert!(
+        String::from_utf8_lossy(&summary.stdout).contains("example.com,47,"),
+        "{}",
+        String::from_utf8_lossy(&summary.stdout)
+    );
+}
+
+#[test]
+fn a_database_from_a_newer_rua_is_refused() {
+    let dir = TempDir::new("newer");
+    let db = dir.db();
+    rua_ok(
+        &db,
+        &[
+            "ingest",
+            sample_reports()
+                .join("aggregate/ok/zero-records.xml")
+                .to_str()
+                .unwrap(),
+        ],
+        OK,
+    );
+    rua_ok(
+        &db,
+        &[
+            "sql",
+            "--write",
+            "INSERT INTO schema_version VALUES (999, now()::TIMESTAMP, '99.0.0')",
+        ],
+        OK,
+    );
+    let out = rua_ok(
+        &db,
+        &[
+            "ingest",
+            sample_reports()
+                .join("aggregate/ok/google-np.xml")
+                .to_str()
+                .unwrap(),
+        ],
+        2,
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("newer rua (schema version 999"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,401 @@
+//! The query layer end to end: every summary over the ingested corpus adds up to the total
+//! message count, per-reporter DMARC pass counts agree with the parser plus rua-align applied
+//! independently of SQL, and exports read back by pyarrow agree with the database.
+
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
+
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::process::Command;
+
+use common::{TempDir, number, rua_ok, sql};
+use rua_report::{Alignment, Record};
+use rua_testkit::{corpus, sample_reports};
+
+const BY: [&str; 7] = [
+    "ip",
+    "net",
+    "alignment",
+    "domain",
+    "reporter",
+    "day",
+    "disposition",
+];
+
+fn csv_rows(out: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = String::from_utf8_lossy(out);
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    (header, lines.map(parse_csv_line).collect())
+}
+
+/// One CSV line (fields may be quoted, e.g. reporter names with commas).
+fn parse_csv_line(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                fields.last_mut().unwrap().push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(String::new()),
+            (c, _) => fields.last_mut().unwrap().push(c),
+        }
+    }
+    fields
+}
+
+fn column_sum(header: &[String], rows: &[Vec<String>], name: &str) -> i64 {
+    let i = header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"));
+    rows.iter().map(|r| r[i].parse::<i64>().unwrap_or(0)).sum()
+}
+
+/// Per reporter: (messages, messages passing DMARC by rua's alignment), computed from the
+/// files with the parser and rua-align only, counting each report identity once (first file
+/// in ingest order wins, as in the database).
+fn independent_pass_counts(dir: &Path) -> BTreeMap<String, (i64, i64)> {
+    use rua_unpack::{Limits, Payload, PayloadKind, Provenance, UnpackError, Visitor};
+    /// Every aggregate payload that parses, in the order `rua ingest` meets them.
+    #[derive(Default)]
+    struct Parsed(Vec<(rua_report::Report, Vec<Record>)>);
+    impl Visitor for Parsed {
+        type Error = std::convert::Infallible;
+        fn payload(&mut self, p: Payload<'_>) -> Result<(), Self::Error> {
+            if p.kind == PayloadKind::Aggregate {
+                let mut records = Vec::new();
+                let parsed = rua_report::parse(&mut *p.reader, &mut |r: &Record| {
+                    records.push(r.clone());
+                    Ok(())
+                });
+                if let Ok(report) = parsed {
+                    self.0.push((report, records));
+                }
+            }
+            Ok(())
+        }
+        fn reject(
+            &mut self,
+            _: &Provenance,
+            _: UnpackError,
+            _: Option<&[u8]>,
+        ) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+    let mut parsed = Parsed::default();
+    rua_unpack::unpack_path(dir, &Limits::default(), &mut parsed).unwrap();
+    let mut seen = HashSet::new();
+    let mut out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for (report, records) in parsed.0 {
+        let key = (
+            report
+                .org_name
+                .clone()
+                .map(|o| o.to_lowercase())
+                .unwrap_or_else(|| {
+                    format!(
+                        "email:{}",
+                        report.email.clone().unwrap_or_default().to_lowercase()
+                    )
+                }),
+            report.report_id.trim().to_owned(),
+            report.policy.domain.as_deref().map(rua_align::normalize),
+            report.begin,
+            report.end,
+        );
+        // A report without records has no rows to summarize.
+        if !seen.insert(key) || records.is_empty() {
+            continue;
+        }
+        let strict_dkim = report.policy.adkim.value == Some(Alignment::Strict);
+        let strict_spf = report.policy.aspf.value == Some(Alignment::Strict);
+        let entry = out
+            .entry(report.org_name.clone().unwrap_or_else(|| "(none)".into()))
+            .or_default();
+        for r in &records {
+            let a = rua_align::evaluate(r);
+            let dkim = if strict_dkim {
+                a.is_dkim_aligned_strict
+            } else {
+                a.is_dkim_aligned_relaxed
+            };
+            let spf = if strict_spf {
+                a.is_spf_aligned_strict
+            } else {
+                a.is_spf_aligned_relaxed
+            };
+            entry.0 += r.count as i64;
+            if dkim || spf {
+                entry.1 += r.count as i64;
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_summary_adds_up_and_rates_agree_with_an_independent_computation() {
+    let Some(corpus) = corpus() else { return };
+    let aggregate = corpus.join("aggregate");
+    let dir = TempDir::new("summaries");
+    let db = dir.db();
+    rua_ok(&db, &["ingest", aggregate.to_str().unwrap()], 1);
+    let total = number(&db, "SELECT sum(message_count) FROM report_records");
+    assert!(total > 50_000, "total {total}");
+    for by in BY {
+        let out = rua_ok(&db, &["summary", "--by", by, "--format", "csv"], 0);
+        let (header, rows) = csv_rows(&out.stdout);
+        assert_eq!(
+            column_sum(&header, &rows, "messages"),
+            total,
+            "summary --by {by}"
+        );
+    }
+    // The default overview adds up too.
+    let out = rua_ok(&db, &["summary", "--format", "json"], 0);
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("{\"domains\":["));
+
+    let expected = independent_pass_counts(&aggregate);
+    let out = rua_ok(&db, &["summary", "--by", "reporter", "--format", "csv"], 0);
+    let (header, rows) = csv_rows(&out.stdout);
+    let (i_rep, i_msg, i_pass, i_pct) = (
+        header.iter().position(|h| h == "reporter").unwrap(),
+        header.iter().position(|h| h == "messages").unwrap(),
+        header.iter().position(|h| h == "dmarc_pass").unwrap(),
+        header.iter().position(|h| h == "dmarc_pass_pct").unwrap(),
+    );
+    let in_db: HashSet<&str> = rows.iter().map(|r| r[i_rep].as_str()).collect();
+    let only_parsed: Vec<&String> = expected
+        .keys()
+        .filter(|k| !in_db.contains(k.as_str()))
+        .collect();
+    assert_eq!(
+        rows.len(),
+        expected.len(),
+        "only in the independent computation: {only_parsed:?}"
+    );
+    for row in &rows {
+        let (messages, pass) = expected[&row[i_rep]];
+        assert_eq!(
+            row[i_msg].parse::<i64>().unwrap(),
+            messages,
+            "{}",
+            row[i_rep]
+        );
+        assert_eq!(
+            row[i_pass].parse::<i64>().unwrap_or(0),
+            pass,
+            "{}",
+            row[i_rep]
+        );
+        let pct = (1000.0 * pass as f64 / messages as f64).round() / 10.0;
+        assert!(
+            (row[i_pct].parse::<f64>().unwrap_or(0.0) - pct).abs() < 0.051,
+            "{}: {} vs {pct}",
+            row[i_rep],
+            row[i_pct]
+        );
+    }
+}
+
+#[test]
+fn daily_allocation_is_proportional_and_exact() {
+    let dir = TempDir::new("daily");
+    let db = dir.db();
+    // 36 hours from noon: a third on the first day, two thirds on the second.
+    let template =
+        std::fs::read_to_string(sample_reports().join("aggregate/ok/google-np.xml")).unwrap();
+    let doc = template
+        .replace("<begin>1732752000</begin>", "<begin>1732795200</begin>")
+        .replace("<end>1732838399</end>", "<end>1732924800</end>");
+    let path = dir.0.join("span.xml");
+    std::fs::write(&path, doc).unwrap();
+    rua_ok(&db, &["ingest", path.to_str().unwrap()], 0);
+    let out = rua_ok(&db, &["summary", "--by", "day", "--format", "csv"], 0);
+    let (header, rows) = csv_rows(&out.stdout);
+    let messages: Vec<(String, i64)> = rows
+        .iter()
+        .map(|r| (r[0].clone(), r[1].parse().unwrap()))
+        .collect();
+    // 42 and 5 messages: 14 + 28 and 1.67 + 3.33 → 2 + 3 by largest remainder.
+    assert_eq!(
+        messages,
+        [("2024-11-29".to_owned(), 31), ("2024-11-28".to_owned(), 16)],
+        "{header:?} {rows:?}"
+    );
+}
+
+fn python_has_pyarrow() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import pyarrow"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "pyarrow missing (make test installs it)"
+        );
+        eprintln!("skipping: python3 with pyarrow is not installed (make test-deps installs it)");
+    }
+    ok
+}
+
+fn python(script: &str, args: &[&str]) -> String {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn exports_read_back_by_pyarrow_agree_with_the_database() {
+    if !python_has_pyarrow() {
+        return;
+    }
+    let dir = TempDir::new("export");
+    let db = dir.db();
+    rua_ok(&db, &["ingest", sample_reports().to_str().unwrap()], 1);
+    let rows = number(&db, "SELECT count(*) FROM report_records");
+    let messages = number(&db, "SELECT sum(message_count) FROM report_records");
+    let columns = sql(
+        &db,
+        "SELECT column_name FROM (DESCRIBE report_records) ORDER BY column_name",
+    )
+    .into_iter()
+    .map(|r| r[0].clone())
+    .collect::<Vec<_>>()
+    .join(" ");
+
+    let parquet = dir.0.join("records.parquet");
+    rua_ok(
+        &db,
+        &[
+            "export",
+            "--format",
+            "parquet",
+            "--output",
+            parquet.to_str().unwrap(),
+        ],
+        0,
+    );
+    let csv = dir.0.join("records.csv");
+    rua_ok(
+        &db,
+        &[
+            "export",
+            "--format",
+            "csv",
+            "--output",
+            csv.to_str().unwrap(),
+        ],
+        0,
+    );
+    let read = r#"
+import sys, pyarrow.parquet as pq, pyarrow.csv as pc
+kind, path = sys.argv[1], sys.argv[2]
+t = pq.read_table(path) if kind == "parquet" else pc.read_csv(path)
+print(t.num_rows, sum(v for v in t.column("message_count").to_pylist()), " ".join(sorted(t.column_names)))
+"#;
+    for (kind, path) in [("parquet", &parquet), ("csv", &csv)] {
+        let got = python(read, &[kind, path.to_str().unwrap()]);
+        assert_eq!(got, format!("{rows} {messages} {columns}"), "{kind}");
+    }
+
+    // A Hive-partitioned dataset by day and domain, read back as one table.
+    let dataset = dir.0.join("dataset");
+    rua_ok(
+        &db,
+        &[
+            "export",
+            "--format",
+            "parquet",
+            "--partition-by",
+            "day,policy_domain",
+            "--output",
+            dataset.to_str().unwrap(),
+        ],
+        0,
+    );
+    let n_days = number(
+        &db,
+        "SELECT count(DISTINCT CAST(begin_at AS DATE)) FROM report_records",
+    );
+    let layout = std::fs::read_dir(&dataset)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(layout.len() as i64, n_days, "{layout:?}");
+    assert!(layout.iter().all(|d| d.starts_with("day=")), "{layout:?}");
+    let read = r#"
+import sys, pyarrow.dataset as ds
+t = ds.dataset(sys.argv[1], format="parquet", partitioning="hive").to_table()
+print(t.num_rows, sum(t.column("message_count").to_pylist()), "day" in t.column_names, "policy_domain" in t.column_names)
+"#;
+    assert_eq!(
+        python(read, &[dataset.to_str().unwrap()]),
+        format!("{rows} {messages} True True")
+    );
+
+    // --since/--until and a query export.
+    let json = dir.0.join("q.json");
+    rua_ok(
+        &db,
+        &[
+            "export",
+            "--format",
+            "json",
+            "--query",
+            "SELECT source_ip, message_count FROM report_records",
+            "--output",
+            json.to_str().unwrap(),
+        ],
+        0,
+    );
+    let n_lines = std::fs::read_to_string(&json).unwrap().lines().count() as i64;
+    assert_eq!(n_lines, rows);
+    let recent = dir.0.join("recent.csv");
+    rua_ok(
+        &db,
+        &[
+            "export",
+            "--format",
+            "csv",
+            "--since",
+            "2024-11-28",
+            "--until",
+            "2024-11-29",
+            "--output",
+            recent.to_str().unwrap(),
+        ],
+        0,
+    );
+    let expected = number(
+        &db,
+        "SELECT count(*) FROM report_records WHERE end_at > '2024-11-28' AND begin_at < '2024-11-29'",
+    );
+    assert_eq!(
+        std::fs::read_to_string(&recent).unwrap().lines().count() as i64 - 1,
+        expected
+    );
+}
