@@ -18,7 +18,7 @@ build:
 # Ingest the fixtures in sample-reports/ into ./rua.duckdb and print the summary. Some
 # fixtures are broken on purpose, so ingest exits 1 (finished with rejects); that is expected.
 run: build
-	$(RUA) --db $(DB) ingest sample-reports; status=$$?; [ $$status -le 1 ] || exit $$status
+	$(RUA) --db $(DB) ingest sample-reports/aggregate sample-reports/containers; status=$$?; [ $$status -le 1 ] || exit $$status
 	$(RUA) --db $(DB) summary --format table
 
 # What the tests need beyond cargo: pyarrow reads the exports back independently.

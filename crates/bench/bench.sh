@@ -27,7 +27,7 @@ else
 fi
 mkdir -p "$DATA"
 
-cargo build --release --locked --quiet --bin rua -p rua-bench
+cargo build --release --locked --quiet -p rua --bin rua && cargo build --release --locked --quiet -p rua-bench
 
 # measure LABEL COMMAND...: prints "seconds peak_rss_bytes" of the command.
 measure() {

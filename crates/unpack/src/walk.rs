@@ -138,7 +138,8 @@ impl<'v, V: Visitor> Walker<'v, V> {
         };
         if sniff(&head) == Sniffed::Zip {
             // A zip on disk is read in place rather than copied into memory.
-            let mut file = reader.into_inner();
+            // Buffered: the zip reader seeks and reads the central directory in small pieces.
+            let mut file = BufReader::with_capacity(BUF_LEN, reader.into_inner());
             if let Err(e) = file.rewind() {
                 return self.reject(UnpackError::Io(e), None);
             }
