@@ -484,3 +484,87 @@ fn a_database_from_a_newer_rua_is_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn reparse_rebuilds_every_kept_report_in_place() {
+    let dir = TempDir::new("reparse");
+    let db = dir.db();
+    let samples = sample_reports();
+    let inputs = [
+        samples.join("aggregate").display().to_string(),
+        samples.join("containers").display().to_string(),
+    ];
+    rua_ok(&db, &["ingest", &inputs[0], &inputs[1]], REJECTS);
+    let snapshot = |db: &Path| {
+        sql(
+            db,
+            "SELECT report_key, conflict_of, n_records, n_messages, content_hash, source, source_chain,
+                    (SELECT count(*) FROM records rec WHERE rec.report_key = r.report_key),
+                    (SELECT count(*) FROM dkim_results d WHERE d.report_key = r.report_key),
+                    (SELECT count(*) FROM report_warnings w WHERE w.report_key = r.report_key)
+             FROM reports r ORDER BY report_key",
+        )
+    };
+    let before = snapshot(&db);
+    assert!(before.len() > 10);
+    // A report without kept XML is left alone; every other one is rebuilt under its key.
+    let out = rua_ok(&db, &["reparse"], OK);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.is_empty() || !stderr.contains("no longer parses"),
+        "{stderr}"
+    );
+    assert_eq!(snapshot(&db), before);
+    assert_no_partial_report(&db);
+    // Every kept report, then every rejected aggregate payload, was read again.
+    let n_retried = number(
+        &db,
+        "SELECT count(*) FROM rejects WHERE payload_kind = 'aggregate' AND raw_gz IS NOT NULL",
+    );
+    assert!(n_retried > 0);
+    let expected = (before.len() as i64 + n_retried).to_string();
+    assert_eq!(
+        sql(
+            &db,
+            "SELECT n_payloads FROM ingest_runs WHERE command = 'reparse'"
+        ),
+        [[expected]]
+    );
+    // Rejected payloads that still fail stay rejects.
+    let n_rejects = number(&db, "SELECT count(*) FROM rejects");
+    rua_ok(&db, &["reparse"], OK);
+    assert_eq!(number(&db, "SELECT count(*) FROM rejects"), n_rejects);
+    assert_eq!(snapshot(&db), before);
+}
+
+#[test]
+fn reparse_moves_a_reject_that_now_parses_into_reports() {
+    use rua_store::{Content, OpenOptions, Origin, RejectRow, Store};
+    let dir = TempDir::new("reparse-reject");
+    let db = dir.db();
+    // A payload an older parser refused, kept with its bytes (as `rua ingest` keeps rejects).
+    let xml =
+        std::fs::read(sample_reports().join("aggregate/ok/gmx-dmarc2-namespace.xml")).unwrap();
+    {
+        let mut store = Store::open(&db, &OpenOptions::default()).unwrap();
+        store.start_run("test").unwrap();
+        let row = RejectRow {
+            payload_kind: "aggregate".into(),
+            reason_code: "unknown_element".into(),
+            reason: "refused by an older parser".into(),
+            origin: Origin {
+                source: "old-mailbox".into(),
+                ..Origin::default()
+            },
+        };
+        assert!(store.reject(row, &Content::of(&xml, true)).unwrap());
+        store.finish_run(false).unwrap();
+    }
+    rua_ok(&db, &["reparse"], OK);
+    assert_eq!(number(&db, "SELECT count(*) FROM rejects"), 0);
+    assert_eq!(
+        sql(&db, "SELECT org_name, source, n_messages FROM reports"),
+        [["GMX", "old-mailbox", "11"]]
+    );
+    assert_no_partial_report(&db);
+}
