@@ -21,9 +21,10 @@ run: build
 	$(RUA) --db $(DB) ingest sample-reports/aggregate sample-reports/containers; status=$$?; [ $$status -le 1 ] || exit $$status
 	$(RUA) --db $(DB) summary --format table
 
-# What the tests need beyond cargo: pyarrow reads the exports back independently.
+# What the tests need beyond cargo: pyarrow reads the exports back independently, and
+# DuckDB's Python client opens the database as another client would.
 test-deps:
-	@python3 -c 'import pyarrow' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore pyarrow
+	@python3 -c 'import pyarrow, duckdb' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore pyarrow duckdb
 
 test: test-deps
 	$(CARGO) test --release --locked --workspace

@@ -238,17 +238,18 @@ fn daily_allocation_is_proportional_and_exact() {
     );
 }
 
-fn python_has_pyarrow() -> bool {
+/// Whether python3 can import `module` (outside CI a missing module skips the test).
+fn python_has(module: &str) -> bool {
     let ok = Command::new("python3")
-        .args(["-c", "import pyarrow"])
+        .args(["-c", &format!("import {module}")])
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
         assert!(
             std::env::var("CI").map_or(true, |v| v != "true"),
-            "pyarrow missing (make test installs it)"
+            "python {module} missing (make test installs it)"
         );
-        eprintln!("skipping: python3 with pyarrow is not installed (make test-deps installs it)");
+        eprintln!("skipping: python3 with {module} is not installed (make test-deps installs it)");
     }
     ok
 }
@@ -270,7 +271,7 @@ fn python(script: &str, args: &[&str]) -> String {
 
 #[test]
 fn exports_read_back_by_pyarrow_agree_with_the_database() {
-    if !python_has_pyarrow() {
+    if !python_has("pyarrow") {
         return;
     }
     let dir = TempDir::new("export");
@@ -398,4 +399,42 @@ print(t.num_rows, sum(t.column("message_count").to_pylist()), "day" in t.column_
         std::fs::read_to_string(&recent).unwrap().lines().count() as i64 - 1,
         expected
     );
+}
+
+#[test]
+fn the_database_opens_in_another_duckdb_client_with_views_and_macros() {
+    if !python_has("duckdb") {
+        return;
+    }
+    let dir = TempDir::new("client");
+    let db = dir.db();
+    rua_ok(
+        &db,
+        &[
+            "ingest",
+            sample_reports().join("aggregate").to_str().unwrap(),
+        ],
+        1,
+    );
+    let ours = sql(
+        &db,
+        "SELECT alignment, messages FROM summary_by_alignment ORDER BY alignment",
+    );
+    let read = r#"
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+for row in con.sql("SELECT alignment, messages FROM summary_by_alignment ORDER BY alignment").fetchall():
+    print(f"{row[0]},{row[1]}")
+print(con.sql("SELECT count(*) FROM summary_by_day_for('example.com', NULL, NULL, NULL)").fetchall()[0][0])
+"#;
+    let theirs = python(read, &[db.to_str().unwrap()]);
+    let mut expected: Vec<String> = ours.iter().map(|r| r.join(",")).collect();
+    expected.push(
+        number(
+            &db,
+            "SELECT count(*) FROM summary_by_day_for('example.com', NULL, NULL, NULL)",
+        )
+        .to_string(),
+    );
+    assert_eq!(theirs, expected.join("\n"));
 }
