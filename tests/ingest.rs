@@ -361,7 +361,13 @@ fn two_processes_on_one_database_both_finish_or_one_exits_locked() {
     // Patient: both finish, one after the other.
     let (a, b) = (spawn("120"), spawn("120"));
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-    assert_eq!((a.status.code(), b.status.code()), (Some(OK), Some(OK)));
+    assert_eq!(
+        (a.status.code(), b.status.code()),
+        (Some(OK), Some(OK)),
+        "first: {}\nsecond: {}",
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
+    );
     assert_eq!(totals(&db).0, 1500);
     assert_eq!(
         number(&db, "SELECT sum(n_reports_new) FROM ingest_runs"),

@@ -108,6 +108,15 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Whether another process is probably creating the database right now: the file is shorter
+/// than DuckDB's header (three 4 KiB blocks), or its header read as invalid less than two
+/// seconds ago.
+fn is_being_created(path: &Path, e: &duckdb::Error, waited: Duration) -> bool {
+    let is_short = std::fs::metadata(path).is_ok_and(|m| m.len() < 3 * 4096);
+    let is_invalid = e.to_string().contains("not a valid DuckDB database file");
+    is_short || (is_invalid && waited < Duration::from_secs(2))
+}
+
 fn is_lock_error(e: &duckdb::Error) -> bool {
     let text = e.to_string();
     text.contains("Could not set lock") || text.contains("Conflicting lock")
@@ -131,9 +140,17 @@ impl Store {
             })?;
             match duckdb::Connection::open_with_flags(path, config) {
                 Ok(conn) => break conn,
-                Err(e) if is_lock_error(&e) => {
+                // Another process holds the file, or is writing a new file's header right now
+                // (then the file looks invalid for a moment; for longer, it is invalid).
+                Err(e) if is_lock_error(&e) || is_being_created(path, &e, started.elapsed()) => {
                     if started.elapsed() >= options.lock_timeout {
                         let waited_ms = started.elapsed().as_millis();
+                        if !is_lock_error(&e) {
+                            return Err(StoreError::Open {
+                                path: path.to_owned(),
+                                source: e,
+                            });
+                        }
                         return Err(StoreError::Locked {
                             path: path.to_owned(),
                             waited_ms,
