@@ -279,11 +279,6 @@ impl Store {
         self.ingest.counts
     }
 
-    /// Whether accepted reports keep their XML.
-    pub fn keeps_raw(&self) -> bool {
-        self.options.keep_raw
-    }
-
     /// Starts writing one report; feed it to the parser as its record sink.
     pub fn report(&mut self) -> Result<ReportWriter<'_>, StoreError> {
         let report_key = self.ingest.next_report_key;
