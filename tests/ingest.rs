@@ -34,42 +34,6 @@ fn parsed(dir: &Path) -> BTreeMap<String, (i64, i64)> {
     out
 }
 
-/// Unpacks and parses every input below `dir` independently of rua's binary and store:
-/// (payloads that parse as reports, payloads and inputs that cannot be read as reports).
-fn count_payloads(dir: &Path) -> (usize, usize) {
-    use rua_unpack::{Limits, Payload, PayloadKind, Provenance, UnpackError, Visitor};
-    #[derive(Default)]
-    struct Count(usize, usize);
-    impl Visitor for Count {
-        type Error = std::convert::Infallible;
-        fn payload(&mut self, p: Payload<'_>) -> Result<(), Self::Error> {
-            match p.kind {
-                PayloadKind::Aggregate => {
-                    match rua_report::parse(&mut *p.reader, &mut |_: &rua_report::Record| Ok(())) {
-                        Ok(_) => self.0 += 1,
-                        Err(_) => self.1 += 1,
-                    }
-                }
-                PayloadKind::NotReport => self.1 += 1,
-                PayloadKind::SmtpTls | PayloadKind::Failure => {}
-            }
-            Ok(())
-        }
-        fn reject(
-            &mut self,
-            _: &Provenance,
-            _: UnpackError,
-            _: Option<&[u8]>,
-        ) -> Result<(), Self::Error> {
-            self.1 += 1;
-            Ok(())
-        }
-    }
-    let mut count = Count::default();
-    rua_unpack::unpack_path(dir, &Limits::default(), &mut count).unwrap();
-    (count.0, count.1)
-}
-
 fn totals(db: &Path) -> (i64, i64, i64) {
     let rows = sql(
         db,
@@ -114,7 +78,8 @@ fn corpus_totals_equal_the_parser_per_report_and_survive_reingest_in_any_order()
         "SELECT n_reports_new, n_duplicates, n_conflicts, n_rejects FROM ingest_runs",
     );
     let n = |i: usize| first[0][i].parse::<usize>().unwrap();
-    let (n_parsed, n_unreadable) = count_payloads(&aggregate);
+    let walked = common::walk(&aggregate);
+    let (n_parsed, n_unreadable) = (walked.parsed.len(), walked.n_unreadable);
     assert_eq!(
         (n(0) + n(1) + n(2), n(3)),
         (n_parsed, n_unreadable),

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{TempDir, number, rua_ok, sql};
-use rua_report::{Alignment, Record};
+use rua_report::Alignment;
 use rua_testkit::{corpus, sample_reports};
 
 const BY: [&str; 7] = [
@@ -67,39 +67,10 @@ fn column_sum(header: &[String], rows: &[Vec<String>], name: &str) -> i64 {
 /// files with the parser and rua-align only, counting each report identity once (first file
 /// in ingest order wins, as in the database).
 fn independent_pass_counts(dir: &Path) -> BTreeMap<String, (i64, i64)> {
-    use rua_unpack::{Limits, Payload, PayloadKind, Provenance, UnpackError, Visitor};
-    /// Every aggregate payload that parses, in the order `rua ingest` meets them.
-    #[derive(Default)]
-    struct Parsed(Vec<(rua_report::Report, Vec<Record>)>);
-    impl Visitor for Parsed {
-        type Error = std::convert::Infallible;
-        fn payload(&mut self, p: Payload<'_>) -> Result<(), Self::Error> {
-            if p.kind == PayloadKind::Aggregate {
-                let mut records = Vec::new();
-                let parsed = rua_report::parse(&mut *p.reader, &mut |r: &Record| {
-                    records.push(r.clone());
-                    Ok(())
-                });
-                if let Ok(report) = parsed {
-                    self.0.push((report, records));
-                }
-            }
-            Ok(())
-        }
-        fn reject(
-            &mut self,
-            _: &Provenance,
-            _: UnpackError,
-            _: Option<&[u8]>,
-        ) -> Result<(), Self::Error> {
-            Ok(())
-        }
-    }
-    let mut parsed = Parsed::default();
-    rua_unpack::unpack_path(dir, &Limits::default(), &mut parsed).unwrap();
+    let parsed = common::walk(dir).parsed;
     let mut seen = HashSet::new();
     let mut out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for (report, records) in parsed.0 {
+    for (report, records) in parsed {
         let key = (
             report
                 .org_name

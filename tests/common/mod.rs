@@ -85,3 +85,53 @@ pub fn assert_no_partial_report(db: &Path) {
         "reports whose rows disagree with their counts: {bad:?}"
     );
 }
+
+/// Every input below `dir` unpacked and parsed by the library crates alone (no binary, no
+/// store), in the order `rua ingest` meets them.
+#[derive(Default)]
+pub struct Walked {
+    /// Aggregate payloads that parse, with their records.
+    pub parsed: Vec<(rua_report::Report, Vec<rua_report::Record>)>,
+    /// Payloads and inputs that cannot be read as reports (rua's rejects).
+    pub n_unreadable: usize,
+}
+
+impl rua_unpack::Visitor for Walked {
+    type Error = std::convert::Infallible;
+
+    fn payload(&mut self, p: rua_unpack::Payload<'_>) -> Result<(), Self::Error> {
+        use rua_unpack::PayloadKind;
+        match p.kind {
+            PayloadKind::Aggregate => {
+                let mut records = Vec::new();
+                let parsed = rua_report::parse(&mut *p.reader, &mut |r: &rua_report::Record| {
+                    records.push(r.clone());
+                    Ok(())
+                });
+                match parsed {
+                    Ok(report) => self.parsed.push((report, records)),
+                    Err(_) => self.n_unreadable += 1,
+                }
+            }
+            PayloadKind::NotReport => self.n_unreadable += 1,
+            PayloadKind::SmtpTls | PayloadKind::Failure => {}
+        }
+        Ok(())
+    }
+
+    fn reject(
+        &mut self,
+        _: &rua_unpack::Provenance,
+        _: rua_unpack::UnpackError,
+        _: Option<&[u8]>,
+    ) -> Result<(), Self::Error> {
+        self.n_unreadable += 1;
+        Ok(())
+    }
+}
+
+pub fn walk(dir: &Path) -> Walked {
+    let mut walked = Walked::default();
+    rua_unpack::unpack_path(dir, &rua_unpack::Limits::default(), &mut walked).unwrap();
+    walked
+}
