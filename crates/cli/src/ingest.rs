@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use rua_report::{ErrorKind, ParseError};
-use rua_store::{Content, Origin, Outcome, PayloadTee, RejectRow, RunCounts, Store, StoreError};
+use rua_store::{
+    Content, Origin, Outcome, PayloadTee, RejectRow, ReportWriter, RunCounts, Store, StoreError,
+};
 use rua_unpack::{Limits, Payload, PayloadKind, Provenance, UnpackError, Visitor, limit_exceeded};
 
 /// Reads every input into the store as one ingest run.
@@ -59,6 +61,31 @@ pub struct Reparsed {
     pub n_recovered: u64,
 }
 
+/// Parses a kept payload into `writer` and stores it: `Ok(Ok(()))` when stored,
+/// `Ok(Err(why))` when it is not a readable report (nothing is written), `Err` when the store
+/// failed.
+fn reread<R: std::io::BufRead>(
+    mut writer: ReportWriter<'_>,
+    reader: R,
+    origin: &Origin,
+) -> Result<Result<(), String>, StoreError> {
+    let mut tee = PayloadTee::new(reader, true);
+    match rua_report::parse(&mut tee, &mut writer) {
+        Ok(report) => match tee.finish() {
+            Ok(content) => writer.finish(&report, &content, origin).map(|_| Ok(())),
+            Err(e) => writer.abort().map(|()| Err(e.to_string())),
+        },
+        Err(ParseError {
+            kind: ErrorKind::Sink(inner),
+            ..
+        }) => {
+            writer.abort()?;
+            Err(StoreError::from_sink(inner))
+        }
+        Err(e) => writer.abort().map(|()| Err(e.to_string())),
+    }
+}
+
 /// Parses every kept report again, replacing its rows, then retries rejected aggregate
 /// payloads; a report that no longer parses is left as it was (and warned about).
 pub fn reparse(store: &mut Store) -> anyhow::Result<Reparsed> {
@@ -73,26 +100,13 @@ pub fn reparse(store: &mut Store) -> anyhow::Result<Reparsed> {
         }
         for stored in &batch {
             from = stored.report_key + 1;
-            let mut tee = PayloadTee::new(stored.reader(), true);
-            let mut writer = store.replace_report(stored)?;
-            match rua_report::parse(&mut tee, &mut writer) {
-                Ok(report) => {
-                    writer.finish(&report, &tee.finish()?, &stored.origin)?;
-                    done.n_reparsed += 1;
-                }
-                Err(ParseError {
-                    kind: ErrorKind::Sink(inner),
-                    ..
-                }) => {
-                    writer.abort()?;
-                    return Err(StoreError::from_sink(inner).into());
-                }
-                Err(e) => {
-                    writer.abort()?;
+            let writer = store.replace_report(stored)?;
+            match reread(writer, stored.reader(), &stored.origin)? {
+                Ok(()) => done.n_reparsed += 1,
+                Err(why) => {
+                    let (key, source) = (stored.report_key, &stored.origin.source);
                     tracing::warn!(
-                        "report #{} ({}) no longer parses, kept as it was: {e}",
-                        stored.report_key,
-                        stored.origin.source
+                        "report #{key} ({source}) no longer parses, kept as it was: {why}"
                     );
                     done.n_failed += 1;
                 }
@@ -108,22 +122,10 @@ pub fn reparse(store: &mut Store) -> anyhow::Result<Reparsed> {
         }
         for reject in &batch {
             from = reject.reject_key + 1;
-            let mut tee = PayloadTee::new(reject.reader(), true);
-            let mut writer = store.report()?;
-            match rua_report::parse(&mut tee, &mut writer) {
-                Ok(report) => {
-                    writer.finish(&report, &tee.finish()?, &reject.origin)?;
-                    store.forget_reject(reject.reject_key)?;
-                    done.n_recovered += 1;
-                }
-                Err(ParseError {
-                    kind: ErrorKind::Sink(inner),
-                    ..
-                }) => {
-                    writer.abort()?;
-                    return Err(StoreError::from_sink(inner).into());
-                }
-                Err(_) => writer.abort()?,
+            let writer = store.report()?;
+            if reread(writer, reject.reader(), &reject.origin)?.is_ok() {
+                store.forget_reject(reject.reject_key)?;
+                done.n_recovered += 1;
             }
         }
     }
