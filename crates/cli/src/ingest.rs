@@ -72,7 +72,7 @@ fn reread<R: std::io::BufRead>(
     let mut tee = PayloadTee::new(reader, true);
     match rua_report::parse(&mut tee, &mut writer) {
         Ok(report) => match tee.finish() {
-            Ok(content) => writer.finish(&report, &content, origin).map(|_| Ok(())),
+            Ok(content) => writer.finish(&report, content, origin).map(|_| Ok(())),
             Err(e) => writer.abort().map(|()| Err(e.to_string())),
         },
         Err(ParseError {
@@ -181,7 +181,7 @@ impl Ingest<'_> {
         kind: &str,
         code: &str,
         reason: String,
-        content: &Content,
+        content: Content,
     ) -> Result<(), StoreError> {
         tracing::warn!("rejected {p}: {reason}");
         let row = RejectRow {
@@ -202,7 +202,7 @@ impl Ingest<'_> {
         match rua_report::parse(&mut tee, &mut writer) {
             Ok(report) => match tee.finish() {
                 Ok(content) => {
-                    let outcome = writer.finish(&report, &content, &origin(prov))?;
+                    let outcome = writer.finish(&report, content, &origin(prov))?;
                     if let Outcome::Conflict { of, .. } = outcome {
                         tracing::info!(
                             "{prov}: same report as #{of} with other content; kept, not counted"
@@ -223,7 +223,7 @@ impl Ingest<'_> {
                         "aggregate",
                         code,
                         format!("cannot read payload: {e}"),
-                        &content,
+                        content,
                     )
                 }
             },
@@ -248,7 +248,7 @@ impl Ingest<'_> {
                     Ok(c) if c.n_bytes > 0 && code != "limit_decompressed" => c,
                     _ => content_of(payload.container_bytes),
                 };
-                self.keep_reject(prov, "aggregate", code, e.to_string(), &content)
+                self.keep_reject(prov, "aggregate", code, e.to_string(), content)
             }
         }
     }
@@ -268,7 +268,6 @@ impl Visitor for Ingest<'_> {
             PayloadKind::SmtpTls | PayloadKind::Failure | PayloadKind::NotReport => {
                 let mut bytes = Vec::new();
                 let read = payload.reader.read_to_end(&mut bytes);
-                let content = Content::of(&bytes, true);
                 match (payload.kind, read) {
                     (_, Err(e)) => {
                         let code = if limit_exceeded(&e).is_some() {
@@ -282,7 +281,7 @@ impl Visitor for Ingest<'_> {
                             payload.kind.as_str(),
                             code,
                             e.to_string(),
-                            &content,
+                            content,
                         )
                     }
                     (PayloadKind::NotReport, Ok(_)) => self.keep_reject(
@@ -290,13 +289,13 @@ impl Visitor for Ingest<'_> {
                         "not_report",
                         "not_report",
                         "not a DMARC, SMTP TLS or failure report".to_owned(),
-                        &content,
+                        Content::of(&bytes, true),
                     ),
                     (kind, Ok(_)) => {
                         self.store.other_payload(
                             kind.as_str(),
                             origin(payload.provenance),
-                            &content,
+                            Content::of(&bytes, true),
                         )?;
                         Ok(())
                     }
@@ -314,7 +313,7 @@ impl Visitor for Ingest<'_> {
         bytes: Option<&[u8]>,
     ) -> Result<(), StoreError> {
         let content = content_of(bytes);
-        let result = self.keep_reject(p, "container", error.code(), error.to_string(), &content);
+        let result = self.keep_reject(p, "container", error.code(), error.to_string(), content);
         self.tick();
         result
     }

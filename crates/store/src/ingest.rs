@@ -308,7 +308,7 @@ impl Store {
 
     /// Stores a payload that could not be read. Returns false when the same bytes were
     /// rejected before (nothing is written again).
-    pub fn reject(&mut self, row: RejectRow, content: &Content) -> Result<bool, StoreError> {
+    pub fn reject(&mut self, row: RejectRow, content: Content) -> Result<bool, StoreError> {
         let st = &mut self.ingest;
         st.counts.n_rejects += 1;
         st.counts.bytes_read += content.n_bytes;
@@ -321,7 +321,7 @@ impl Store {
             key,
             run_id: st.run_id,
             row,
-            content: content.clone(),
+            content,
         });
         self.maybe_flush()?;
         Ok(true)
@@ -333,7 +333,7 @@ impl Store {
         &mut self,
         kind: &str,
         origin: Origin,
-        content: &Content,
+        content: Content,
     ) -> Result<bool, StoreError> {
         let st = &mut self.ingest;
         st.counts.n_payloads += 1;
@@ -349,7 +349,7 @@ impl Store {
             run_id: st.run_id,
             kind: kind.to_owned(),
             origin,
-            content: content.clone(),
+            content,
         };
         st.pending.others.push(row);
         self.maybe_flush()?;
@@ -470,7 +470,7 @@ impl ReportWriter<'_> {
     pub fn finish(
         mut self,
         report: &Report,
-        content: &Content,
+        content: Content,
         origin: &Origin,
     ) -> Result<Outcome, StoreError> {
         hash_report(&mut self.content, report);
@@ -533,7 +533,7 @@ impl ReportWriter<'_> {
         st.counts.n_records += report.n_records;
         st.counts.n_messages += report.n_messages;
         let raw = if store.options.keep_raw {
-            content.raw_gz.clone()
+            content.raw_gz
         } else {
             None
         };
