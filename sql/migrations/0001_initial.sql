@@ -166,7 +166,7 @@ CREATE TABLE rejects (
     reject_key        BIGINT PRIMARY KEY,
     ingest_run_id     BIGINT    NOT NULL,
     rejected_at       TIMESTAMP NOT NULL,
-    payload_kind      VARCHAR   NOT NULL,  -- aggregate | not_report | container
+    payload_kind      VARCHAR   NOT NULL,  -- aggregate | smtp_tls | failure | not_report | container
     reason_code       VARCHAR   NOT NULL,
     reason            VARCHAR   NOT NULL,
     source            VARCHAR   NOT NULL,

@@ -73,7 +73,7 @@ pub struct RunCounts {
     pub bytes_read: u64,
 }
 
-pub use rua_align::normalize as normalize_domain;
+use rua_align::normalize as normalize_domain;
 
 #[derive(Debug, Default)]
 struct Known {

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 pub use content::{Content, PayloadTee};
 pub use export::{ExportFormat, ExportSpec};
-pub use ingest::{Origin, Outcome, RejectRow, ReportWriter, RunCounts, normalize_domain};
+pub use ingest::{Origin, Outcome, RejectRow, ReportWriter, RunCounts};
 pub use query::{Param, QueryResult, Value};
 pub use reparse::{StoredPayload, StoredReject};
 
@@ -181,9 +181,5 @@ impl Store {
             store.load_known()?;
         }
         Ok(store)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
