@@ -8,6 +8,7 @@ use duckdb::params;
 use duckdb::types::{TimeUnit, Value as DbValue};
 use rua_report::{Coded, Record, RecordSink, Report, SinkError, Vocabulary};
 
+use crate::writer::{Job, Writer};
 use crate::{Content, Store, StoreError};
 
 /// Records of one report buffered before its rows go to DuckDB inside its own transaction.
@@ -241,7 +242,7 @@ impl Store {
 
     /// Commits everything pending and records the run's outcome.
     pub fn finish_run(&mut self, is_failed: bool) -> Result<RunCounts, StoreError> {
-        self.flush_pending()?;
+        self.commit()?;
         let st = &self.ingest;
         let c = st.counts;
         let status = if is_failed {
@@ -364,46 +365,44 @@ impl Store {
         Ok(())
     }
 
-    /// Commits the finished reports buffered so far in one transaction.
-    pub fn flush_pending(&mut self) -> Result<(), StoreError> {
+    /// Hands the finished reports buffered so far to the background writer, which commits
+    /// them in one transaction while parsing goes on.
+    fn flush_pending(&mut self) -> Result<(), StoreError> {
         if self.ingest.pending.is_empty() {
             return Ok(());
         }
-        self.transaction(|conn, st| {
-            if !st.pending_replaced.is_empty() {
-                Store::delete_reports(conn, &st.pending_replaced)?;
-            }
-            st.pending.append(conn)
-        })?;
-        self.ingest.pending_replaced.clear();
+        let job = Job {
+            rows: std::mem::take(&mut self.ingest.pending),
+            replaced: std::mem::take(&mut self.ingest.pending_replaced),
+        };
         self.ingest.n_pending_reports = 0;
-        Ok(())
+        if self.writer.is_none() {
+            let conn = self
+                .conn
+                .try_clone()
+                .map_err(StoreError::db("starting the database writer"))?;
+            self.writer = Some(Writer::start(conn));
+        }
+        match self.writer.as_mut() {
+            Some(writer) => writer.submit(job),
+            None => Err(StoreError::Other("the database writer stopped".into())),
+        }
     }
 
-    fn transaction(
-        &mut self,
-        body: impl FnOnce(&duckdb::Connection, &mut State) -> duckdb::Result<()>,
-    ) -> Result<(), StoreError> {
-        let conn = &self.conn;
-        let result = conn
-            .execute_batch("BEGIN TRANSACTION")
-            .and_then(|()| body(conn, &mut self.ingest))
-            .and_then(|()| conn.execute_batch("COMMIT"));
-        if let Err(e) = result {
-            let _ = conn.execute_batch("ROLLBACK");
-            return Err(StoreError::Db {
-                context: "writing reports",
-                source: e,
-            });
+    /// Commits every finished report: when this returns, they are durable.
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        self.flush_pending()?;
+        match self.writer.as_mut() {
+            Some(writer) => writer.sync(),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Writes the current report's rows inside its own open transaction (after removing the
     /// rows of the stored report it replaces, if any).
     fn spill(&mut self, replacing: Option<i64>) -> Result<(), StoreError> {
         if !self.ingest.is_spilled {
-            self.flush_pending()?;
+            self.commit()?;
             self.conn
                 .execute_batch("BEGIN TRANSACTION")
                 .map_err(StoreError::db("writing reports"))?;
@@ -743,7 +742,7 @@ struct ReasonRow {
 
 /// Rows waiting to be appended, by table.
 #[derive(Default)]
-struct Rows {
+pub(crate) struct Rows {
     reports: Vec<ReportFull>,
     records: Vec<RecordRow>,
     dkim: Vec<AuthRow>,
@@ -846,7 +845,7 @@ impl Rows {
     }
 
     /// Appends every buffered row in the connection's current transaction, then empties.
-    fn append(&mut self, conn: &duckdb::Connection) -> duckdb::Result<()> {
+    pub(crate) fn append(&mut self, conn: &duckdb::Connection) -> duckdb::Result<()> {
         let now = now_micros();
         if !self.reports.is_empty() {
             let mut app = conn.appender("reports")?;

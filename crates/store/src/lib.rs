@@ -14,6 +14,8 @@ mod ingest;
 mod query;
 mod reparse;
 mod schema;
+mod source_state;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -23,6 +25,7 @@ pub use export::{ExportFormat, ExportSpec};
 pub use ingest::{Origin, Outcome, RejectRow, ReportWriter, RunCounts};
 pub use query::{Param, QueryResult, Value};
 pub use reparse::{StoredPayload, StoredReject};
+pub use source_state::FolderState;
 
 /// How to open a database.
 #[derive(Debug, Clone)]
@@ -94,6 +97,9 @@ impl StoreError {
 
 /// An open database.
 pub struct Store {
+    /// Commits batches in the background; started by the first batch. Declared first so
+    /// that it finishes (and joins) before the main connection closes.
+    writer: Option<writer::Writer>,
     conn: duckdb::Connection,
     path: PathBuf,
     options: OpenOptions,
@@ -171,6 +177,7 @@ impl Store {
             }
         };
         let mut store = Store {
+            writer: None,
             conn,
             path: path.to_owned(),
             options: options.clone(),
