@@ -21,10 +21,14 @@ run: build
 	$(RUA) --db $(DB) ingest sample-reports/aggregate sample-reports/containers; status=$$?; [ $$status -le 1 ] || exit $$status
 	$(RUA) --db $(DB) summary --format table
 
-# What the tests need beyond cargo: pyarrow reads the exports back independently, and
-# DuckDB's Python client opens the database as another client would.
+# What the tests need beyond cargo: pyarrow reads the exports back independently, DuckDB's
+# Python client opens the database as another client would, and the IMAP tests start their
+# own Dovecot (Debian's dovecot-imapd) and make certificates with openssl.
 test-deps:
 	@python3 -c 'import pyarrow, duckdb' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore pyarrow duckdb
+	@command -v openssl >/dev/null && [ -x /usr/sbin/dovecot ] || { \
+	  command -v apt-get >/dev/null || { echo "install dovecot-imapd and openssl"; exit 1; }; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd openssl >/dev/null'; }
 
 test: test-deps
 	$(CARGO) test --release --locked --workspace

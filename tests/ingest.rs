@@ -447,7 +447,7 @@ fn a_database_from_a_newer_rua_is_refused() {
                 .to_str()
                 .unwrap(),
         ],
-        2,
+        3,
     );
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("newer rua (schema version 999"),

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod dovecot;
+
 pub const RUA: &str = env!("CARGO_BIN_EXE_rua");
 
 /// A temporary directory removed on drop.
@@ -36,6 +38,8 @@ pub fn rua(db: &Path, args: &[&str]) -> Output {
         .args(args)
         .env_remove("RUA_DB")
         .env_remove("RUA_LOG")
+        // No configuration file of the machine's: an empty one.
+        .env("RUA_CONFIG", "/dev/null")
         .output()
         .unwrap()
 }

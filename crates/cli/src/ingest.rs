@@ -13,6 +13,7 @@ use rua_unpack::{Limits, Payload, PayloadKind, Provenance, UnpackError, Visitor,
 pub fn ingest(
     store: &mut Store,
     inputs: &[PathBuf],
+    limits: &Limits,
     show_progress: bool,
 ) -> anyhow::Result<RunCounts> {
     let command = format!(
@@ -33,14 +34,10 @@ pub fn ingest(
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         bar
     });
-    let limits = Limits::default();
-    let mut visitor = Ingest {
-        store,
-        progress: progress.as_ref(),
-    };
+    let mut visitor = Ingest::new(store, progress.as_ref());
     let mut result = Ok(());
     for input in inputs {
-        if let Err(e) = rua_unpack::unpack_path(input, &limits, &mut visitor) {
+        if let Err(e) = rua_unpack::unpack_path(input, limits, &mut visitor) {
             result = Err(e);
             break;
         }
@@ -113,7 +110,7 @@ pub fn reparse(store: &mut Store) -> anyhow::Result<Reparsed> {
             }
         }
     }
-    store.flush_pending()?;
+    store.commit()?;
     let mut from = 0;
     loop {
         let batch = store.stored_rejects(from, BATCH)?;
@@ -146,9 +143,13 @@ pub fn summary_line(c: &RunCounts) -> String {
     )
 }
 
-struct Ingest<'a> {
+/// The unpack visitor that parses aggregate payloads into the store and keeps everything
+/// else (other reports, rejects).
+pub struct Ingest<'a> {
     store: &'a mut Store,
     progress: Option<&'a ProgressBar>,
+    /// Payloads that were not reports at all (kept as `not_report` rejects).
+    pub n_not_report: u64,
 }
 
 fn origin(p: &Provenance) -> Origin {
@@ -164,7 +165,15 @@ fn origin(p: &Provenance) -> Origin {
     }
 }
 
-impl Ingest<'_> {
+impl<'a> Ingest<'a> {
+    pub fn new(store: &'a mut Store, progress: Option<&'a ProgressBar>) -> Self {
+        Self {
+            store,
+            progress,
+            n_not_report: 0,
+        }
+    }
+
     fn tick(&self) {
         if let Some(bar) = self.progress {
             let c = self.store.counts();
@@ -183,7 +192,12 @@ impl Ingest<'_> {
         reason: String,
         content: Content,
     ) -> Result<(), StoreError> {
-        tracing::warn!("rejected {p}: {reason}");
+        if code == "not_report" && p.message.is_some() {
+            // Mailboxes collect bounces and newsletters too: worth a note, not a cron mail.
+            tracing::info!("kept {p}: {reason}");
+        } else {
+            tracing::warn!("rejected {p}: {reason}");
+        }
         let row = RejectRow {
             payload_kind: kind.to_owned(),
             reason_code: code.to_owned(),
@@ -284,13 +298,16 @@ impl Visitor for Ingest<'_> {
                             content,
                         )
                     }
-                    (PayloadKind::NotReport, Ok(_)) => self.keep_reject(
-                        payload.provenance,
-                        "not_report",
-                        "not_report",
-                        "not a DMARC, SMTP TLS or failure report".to_owned(),
-                        Content::of(&bytes, true),
-                    ),
+                    (PayloadKind::NotReport, Ok(_)) => {
+                        self.n_not_report += 1;
+                        self.keep_reject(
+                            payload.provenance,
+                            "not_report",
+                            "not_report",
+                            "not a DMARC, SMTP TLS or failure report".to_owned(),
+                            Content::of(&bytes, true),
+                        )
+                    }
                     (kind, Ok(_)) => {
                         self.store.other_payload(
                             kind.as_str(),

@@ -3,13 +3,17 @@
 //! The binary wires the library crates together: sources → unpack → parse → store → query.
 //! It owns the command line, logging, progress and exit codes; the libraries own the work.
 
+mod config;
+mod fetch;
 mod ingest;
 mod output;
 mod period;
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -26,27 +30,42 @@ pub mod exit {
     pub const REJECTS: u8 = 1;
     /// Nothing could be done: bad usage, unreadable configuration, database error.
     pub const FATAL: u8 = 2;
-    /// Another rua process held the database for longer than `--lock-timeout`.
-    pub const LOCKED: u8 = 3;
+    /// The database cannot be opened: locked by another rua process for longer than
+    /// `--lock-timeout`, written by a newer rua, or not a database.
+    pub const DATABASE: u8 = 3;
+    /// `rua fetch`: no mailbox could be reached or logged in to.
+    pub const CANNOT_CONNECT: u8 = 4;
+    /// `rua fetch`: every mailbox was read and held no new message.
+    pub const NOTHING_TO_DO: u8 = 5;
 }
 
 const EXIT_CODES: &str = "\
 EXIT CODES:
     0  success: every input was stored (or was already there)
-    1  finished, but some inputs were rejected (listed by `rua rejects`)
-    2  fatal: bad usage, unreadable input list, database error
-    3  the database stayed locked by another rua process past --lock-timeout";
+    1  finished, but some inputs were rejected (listed by `rua rejects`); for fetch also:
+       some mailbox failed part-way or could not be reached (the rest is read next time)
+    2  fatal: bad usage or configuration, unreadable input list, database error
+    3  the database cannot be opened: locked by another rua process past --lock-timeout,
+       written by a newer rua, or not a DuckDB file
+    4  fetch, config check: no mailbox could be reached or logged in to
+    5  fetch: nothing new in any mailbox";
 
 #[derive(Debug, Parser)]
 #[command(name = "rua", version, about, after_help = EXIT_CODES)]
 struct Cli {
-    /// The database file.
-    #[arg(long, env = "RUA_DB", global = true, default_value_os_t = default_db())]
-    db: PathBuf,
+    /// The database file [default: the configuration's, else
+    /// ~/.local/share/rua/rua.duckdb].
+    #[arg(long, env = "RUA_DB", global = true)]
+    db: Option<PathBuf>,
 
-    /// Seconds to wait for another rua process holding the database.
-    #[arg(long, global = true, default_value_t = 60)]
-    lock_timeout: u64,
+    /// The configuration file [default: ~/.config/rua/config.toml, then
+    /// /etc/rua/config.toml, if present].
+    #[arg(long, env = "RUA_CONFIG", global = true)]
+    config: Option<PathBuf>,
+
+    /// Seconds to wait for another rua process holding the database [default: 60].
+    #[arg(long, env = "RUA_LOCK_TIMEOUT", global = true)]
+    lock_timeout: Option<u64>,
 
     /// Only errors.
     #[arg(short, long, global = true)]
@@ -70,6 +89,20 @@ enum Command {
         /// Do not keep each accepted report's XML (smaller database; no `rua reparse`).
         #[arg(long)]
         no_keep_raw: bool,
+    },
+    /// Fetch report mails from the configured IMAP mailboxes (once, for cron; or --watch).
+    Fetch {
+        /// Keep running: wait for new mail with IDLE (or polling) until SIGTERM or SIGINT.
+        #[arg(long)]
+        watch: bool,
+        /// Only the mailbox with this name.
+        #[arg(long)]
+        mailbox: Option<String>,
+    },
+    /// Check the configuration and log in to every mailbox.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
     },
     /// Pass rates per domain and the sources that fail DMARC, or one summary with --by.
     Summary {
@@ -125,6 +158,12 @@ enum Command {
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigAction {
+    /// Validate the file, show what rua will use, and connect to every mailbox.
+    Check,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -216,35 +255,149 @@ fn init_logging(cli: &Cli) {
         .init();
 }
 
-fn open(cli: &Cli, is_read_only: bool, keep_raw: bool) -> anyhow::Result<Store> {
-    if !is_read_only {
-        if let Some(dir) = cli.db.parent().filter(|d| !d.as_os_str().is_empty()) {
+/// What the command line, the environment and the configuration file decided together.
+struct Settings {
+    db: PathBuf,
+    lock_timeout: Duration,
+    keep_raw: bool,
+    limits: rua_unpack::Limits,
+    config: config::Config,
+    config_path: Option<PathBuf>,
+}
+
+impl Settings {
+    fn resolve(cli: &Cli) -> anyhow::Result<Settings> {
+        let (config, config_path) = config::load(cli.config.as_deref())?;
+        let db = cli
+            .db
+            .clone()
+            .or_else(|| config.database.path.clone())
+            .unwrap_or_else(default_db);
+        let lock_timeout = cli
+            .lock_timeout
+            .or(config.database.lock_timeout_secs)
+            .unwrap_or(60);
+        Ok(Settings {
+            db,
+            lock_timeout: Duration::from_secs(lock_timeout),
+            keep_raw: config.database.keep_raw.unwrap_or(true),
+            limits: config.limits.limits(),
+            config,
+            config_path,
+        })
+    }
+
+    fn options(&self, is_read_only: bool, keep_raw: bool) -> OpenOptions {
+        OpenOptions {
+            lock_timeout: self.lock_timeout,
+            is_read_only,
+            keep_raw,
+        }
+    }
+
+    fn open(&self, is_read_only: bool, keep_raw: bool) -> anyhow::Result<Store> {
+        open_store(&self.db, &self.options(is_read_only, keep_raw))
+    }
+}
+
+/// Opens the database, creating its directory for writers; readers need it to exist.
+fn open_store(db: &Path, options: &OpenOptions) -> anyhow::Result<Store> {
+    if !options.is_read_only {
+        if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-    } else if !cli.db.exists() {
+    } else if !db.exists() {
         anyhow::bail!(
             "no database at {} (run `rua ingest` first, or pass --db)",
-            cli.db.display()
+            db.display()
         );
     }
-    let options = OpenOptions {
-        lock_timeout: Duration::from_secs(cli.lock_timeout),
-        is_read_only,
-        keep_raw,
-    };
-    Ok(Store::open(&cli.db, &options)?)
+    Ok(Store::open(db, options)?)
 }
 
-fn run(cli: &Cli) -> anyhow::Result<u8> {
+/// SIGTERM and SIGINT raise the returned flag; long-running work checks it between batches.
+fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .context("cannot install the signal handler")?;
+    }
+    Ok(stop)
+}
+
+/// The configured mailboxes, or the one named.
+fn mailboxes(settings: &Settings, only: Option<&str>) -> anyhow::Result<Vec<rua_imap::Account>> {
+    let all = &settings.config.mailboxes;
+    if all.is_empty() {
+        match &settings.config_path {
+            Some(path) => anyhow::bail!("no [[mailbox]] in {}", path.display()),
+            None => anyhow::bail!(
+                "no configuration file (pass --config, set RUA_CONFIG, or write ~/.config/rua/config.toml)"
+            ),
+        }
+    }
+    let chosen: Vec<_> = all
+        .iter()
+        .filter(|a| only.is_none_or(|name| a.name == name))
+        .cloned()
+        .collect();
+    if chosen.is_empty() {
+        anyhow::bail!(
+            "no mailbox named {:?} in the configuration",
+            only.unwrap_or_default()
+        );
+    }
+    Ok(chosen)
+}
+
+/// `rua config check`: what rua will use, on stdout; a mailbox that fails, on stderr.
+fn config_check(settings: &Settings) -> anyhow::Result<u8> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match &settings.config_path {
+        Some(path) => writeln!(out, "configuration: {}", path.display())?,
+        None => writeln!(out, "configuration: none found, using defaults")?,
+    }
+    writeln!(out, "database: {}", settings.db.display())?;
+    let mut n_unreachable = 0;
+    for account in &mailboxes(settings, None)? {
+        let checked = rua_imap::Client::connect(account).and_then(|mut client| {
+            let status = client.select(&account.folder, true);
+            client.logout();
+            status
+        });
+        match checked {
+            Ok(status) => writeln!(
+                out,
+                "mailbox {}: ok, {} holds {} messages (UIDVALIDITY {})",
+                account.name,
+                account.location(),
+                status.n_messages,
+                status.uid_validity
+            )?,
+            Err(e) => {
+                tracing::error!("mailbox {}: {e}", account.name);
+                n_unreachable += 1;
+            }
+        }
+    }
+    Ok(if n_unreachable > 0 {
+        exit::CANNOT_CONNECT
+    } else {
+        exit::OK
+    })
+}
+
+fn run(cli: &Cli, settings: &Settings) -> anyhow::Result<u8> {
     match &cli.command {
         Command::Ingest {
             inputs,
             no_keep_raw,
         } => {
-            let mut store = open(cli, false, !no_keep_raw)?;
+            let mut store = settings.open(false, settings.keep_raw && !no_keep_raw)?;
             let show_progress = !cli.quiet && std::io::stderr().is_terminal();
-            let counts = ingest::ingest(&mut store, inputs, show_progress)?;
+            let counts = ingest::ingest(&mut store, inputs, &settings.limits, show_progress)?;
             let line = ingest::summary_line(&counts);
             if counts.n_rejects > 0 {
                 tracing::warn!("{line}; see `rua rejects`");
@@ -254,13 +407,39 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
                 Ok(exit::OK)
             }
         }
+        Command::Fetch { watch, mailbox } => {
+            let accounts = mailboxes(settings, mailbox.as_deref())?;
+            let target = fetch::Target {
+                db: &settings.db,
+                options: settings.options(false, settings.keep_raw),
+                limits: settings.limits,
+            };
+            let stop = stop_flag()?;
+            if *watch {
+                fetch::watch(&target, &accounts, &stop)?;
+                return Ok(exit::OK);
+            }
+            let pass = fetch::fetch_once(&target, &accounts, &stop)?;
+            Ok(if pass.n_unreachable == accounts.len() as u64 {
+                exit::CANNOT_CONNECT
+            } else if pass.n_unreachable > 0 || pass.n_failed > 0 || pass.n_rejected > 0 {
+                exit::REJECTS
+            } else if pass.n_messages == 0 {
+                exit::NOTHING_TO_DO
+            } else {
+                exit::OK
+            })
+        }
+        Command::Config {
+            action: ConfigAction::Check,
+        } => config_check(settings),
         Command::Summary {
             by,
             filters,
             limit,
             format,
         } => {
-            let store = open(cli, true, false)?;
+            let store = settings.open(true, false)?;
             let format = output::resolve(*format);
             let mut params = filters.params();
             match by {
@@ -295,7 +474,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             partition_by,
             output: path,
         } => {
-            let store = open(cli, true, false)?;
+            let store = settings.open(true, false)?;
             let spec = ExportSpec {
                 table: if query.is_some() {
                     None
@@ -322,13 +501,13 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             format,
             write,
         } => {
-            let store = open(cli, !write, false)?;
+            let store = settings.open(!write, false)?;
             let result = store.query(query, &[])?;
             output::print(output::resolve(*format), &result)?;
             Ok(exit::OK)
         }
         Command::Reparse => {
-            let mut store = open(cli, false, true)?;
+            let mut store = settings.open(false, true)?;
             let outcome = ingest::reparse(&mut store)?;
             tracing::info!(
                 "reparsed {} reports ({} no longer parse and were kept as they were); {} rejects now parse",
@@ -343,7 +522,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             })
         }
         Command::Rejects { format } => {
-            let store = open(cli, true, false)?;
+            let store = settings.open(true, false)?;
             let result = store.query(include_str!("../../../sql/queries/rejects.sql"), &[])?;
             output::print(output::resolve(*format), &result)?;
             Ok(exit::OK)
@@ -354,14 +533,22 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
-    match run(&cli) {
+    let result = Settings::resolve(&cli).and_then(|settings| run(&cli, &settings));
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             tracing::error!("{e:#}");
-            let is_locked = e
-                .downcast_ref::<StoreError>()
-                .is_some_and(|s| matches!(s, StoreError::Locked { .. }));
-            ExitCode::from(if is_locked { exit::LOCKED } else { exit::FATAL })
+            let is_database = e.downcast_ref::<StoreError>().is_some_and(|s| {
+                matches!(
+                    s,
+                    StoreError::Locked { .. } | StoreError::TooNew { .. } | StoreError::Open { .. }
+                )
+            });
+            ExitCode::from(if is_database {
+                exit::DATABASE
+            } else {
+                exit::FATAL
+            })
         }
     }
 }

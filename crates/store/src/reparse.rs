@@ -122,7 +122,7 @@ impl Store {
 
     /// Removes a reject whose payload now parsed (after it was stored as a report).
     pub fn forget_reject(&mut self, reject_key: i64) -> Result<(), StoreError> {
-        self.flush_pending()?;
+        self.commit()?;
         self.conn
             .execute(
                 include_str!("../../../sql/store/delete_reject.sql"),

@@ -5,7 +5,10 @@ use std::path::Path;
 use crate::StoreError;
 
 /// Migrations in order; the index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[include_str!("../../../sql/migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../sql/migrations/0001_initial.sql"),
+    include_str!("../../../sql/migrations/0002_imap_state.sql"),
+];
 const VIEWS: &str = include_str!("../../../sql/views.sql");
 
 /// The schema version this rua writes.

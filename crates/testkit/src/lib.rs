@@ -11,7 +11,11 @@ use std::path::{Path, PathBuf};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    let mut dir = Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf();
+    // Cargo sets CARGO_MANIFEST_DIR when it runs a test, so the checkout being tested is
+    // found even when this crate was compiled in another checkout sharing the target
+    // directory (the path baked in at compile time is only the fallback).
+    let mut dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
     while !dir.join("sample-reports").is_dir() {
         assert!(
             dir.pop(),

@@ -1,0 +1,202 @@
+//! The configuration file (TOML): database, limits, mailboxes. Environment variables override
+//! it, and command-line flags override both.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use rua_imap::Account;
+use rua_unpack::Limits;
+use serde::Deserialize;
+
+/// rua's configuration file. Every part is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub database: Database,
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    #[serde(default, rename = "mailbox")]
+    pub mailboxes: Vec<Account>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    pub path: Option<PathBuf>,
+    pub lock_timeout_secs: Option<u64>,
+    /// Keep each accepted report's XML for `rua reparse` (default true).
+    pub keep_raw: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub max_message_bytes: Option<u64>,
+    pub max_decompressed_bytes: Option<u64>,
+    pub max_zip_members: Option<usize>,
+}
+
+impl LimitsConfig {
+    pub fn limits(&self) -> Limits {
+        let default = Limits::default();
+        Limits {
+            max_message_bytes: self.max_message_bytes.unwrap_or(default.max_message_bytes),
+            max_decompressed_bytes: self
+                .max_decompressed_bytes
+                .unwrap_or(default.max_decompressed_bytes),
+            max_zip_members: self.max_zip_members.unwrap_or(default.max_zip_members),
+            max_depth: default.max_depth,
+        }
+    }
+}
+
+/// `$XDG_CONFIG_HOME/rua/config.toml` (or `~/.config/rua/config.toml`), then
+/// `/etc/rua/config.toml`: the first that exists.
+fn default_paths() -> Vec<PathBuf> {
+    let user = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    user.map(|dir| dir.join("rua/config.toml"))
+        .into_iter()
+        .chain([PathBuf::from("/etc/rua/config.toml")])
+        .collect()
+}
+
+/// Loads the configuration: `explicit` (from `--config` or `RUA_CONFIG`) must exist; without
+/// it the default locations are tried, and none is fine (an empty configuration).
+pub fn load(explicit: Option<&Path>) -> anyhow::Result<(Config, Option<PathBuf>)> {
+    let path = match explicit {
+        Some(path) => Some(path.to_owned()),
+        None => default_paths().into_iter().find(|p| p.is_file()),
+    };
+    let Some(path) = path else {
+        return Ok((Config::default(), None));
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the configuration {}", path.display()))?;
+    let mut config: Config = toml::from_str(&text)
+        .with_context(|| format!("invalid configuration {}", path.display()))?;
+    apply_env(&mut config, |name| std::env::var(name).ok())
+        .with_context(|| format!("configuration {}", path.display()))?;
+    for account in &config.mailboxes {
+        account
+            .check()
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("invalid configuration {}", path.display()))?;
+    }
+    let mut names: Vec<&str> = config.mailboxes.iter().map(|a| a.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+        anyhow::bail!(
+            "invalid configuration {}: two mailboxes are named {:?}",
+            path.display(),
+            pair[0]
+        );
+    }
+    Ok((config, Some(path)))
+}
+
+/// `RUA_MAILBOX_<NAME>_<FIELD>` overrides a mailbox's host, port, user or folder; NAME is the
+/// mailbox name in upper case with every other character than letters and digits as `_`.
+fn apply_env(config: &mut Config, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+    for account in &mut config.mailboxes {
+        let prefix: String = account
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let get = |field: &str| var(&format!("RUA_MAILBOX_{prefix}_{field}"));
+        if let Some(host) = get("HOST") {
+            account.host = host;
+        }
+        if let Some(port) = get("PORT") {
+            account.port =
+                Some(port.parse().with_context(|| {
+                    format!("RUA_MAILBOX_{prefix}_PORT={port:?} is not a port")
+                })?);
+        }
+        if let Some(user) = get("USER") {
+            account.user = user;
+        }
+        if let Some(folder) = get("FOLDER") {
+            account.folder = folder;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+[database]
+path = "/var/lib/rua/rua.duckdb"
+
+[limits]
+max_message_bytes = 50_000_000
+
+[[mailbox]]
+name = "corp-dmarc"
+host = "imap.example.com"
+user = "dmarc@example.com"
+secret = { file = "/etc/rua/imap-password" }
+folder = "INBOX"
+after = { report = { move = "Archive.DMARC" }, rejected = { flag = "\\Flagged" }, no_report = "leave" }
+
+[[mailbox]]
+name = "m365"
+host = "outlook.office365.com"
+user = "dmarc@example.org"
+auth = "xoauth2"
+secret = { command = "rua-token" }
+read_only = true
+"#;
+
+    #[test]
+    fn the_readme_example_parses_and_env_overrides_it() -> anyhow::Result<()> {
+        let mut config: Config = toml::from_str(EXAMPLE)?;
+        assert_eq!(config.mailboxes.len(), 2);
+        let corp = &config.mailboxes[0];
+        assert_eq!(corp.port(), 993);
+        assert_eq!(
+            corp.after.report,
+            rua_imap::Action::Move("Archive.DMARC".into())
+        );
+        assert_eq!(
+            corp.after.rejected,
+            rua_imap::Action::Flag("\\Flagged".into())
+        );
+        assert!(config.mailboxes[1].check().is_ok());
+        assert_eq!(config.limits.limits().max_message_bytes, 50_000_000);
+        apply_env(&mut config, |name| match name {
+            "RUA_MAILBOX_CORP_DMARC_HOST" => Some("127.0.0.1".into()),
+            "RUA_MAILBOX_CORP_DMARC_PORT" => Some("10993".into()),
+            _ => None,
+        })?;
+        assert_eq!(config.mailboxes[0].host, "127.0.0.1");
+        assert_eq!(config.mailboxes[0].port(), 10993);
+        Ok(())
+    }
+
+    #[test]
+    fn mistakes_are_refused() {
+        let typo = "[[mailbox]]\nname='a'\nhost='h'\nuser='u'\nsecret={file='f'}\nfolderr='x'\n";
+        assert!(toml::from_str::<Config>(typo).is_err());
+        let inline = "[[mailbox]]\nname='a'\nhost='h'\nuser='u'\nsecret='hunter2'\n";
+        assert!(
+            toml::from_str::<Config>(inline).is_err(),
+            "secrets only by reference"
+        );
+        let read_only = "[[mailbox]]\nname='a'\nhost='h'\nuser='u'\nsecret={env='P'}\nread_only=true\nafter={report='delete'}\n";
+        let config: Result<Config, _> = toml::from_str(read_only);
+        assert!(config.is_ok_and(|c| c.mailboxes[0].check().is_err()));
+    }
+}

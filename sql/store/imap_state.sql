@@ -1,0 +1,1 @@
+SELECT uid_validity, last_uid FROM imap_state WHERE mailbox = ?
