@@ -7,6 +7,12 @@
 #              DuckDB rows; and the 1,000,000-record report
 #   summaries  every `rua summary --by` over a 10,000,000-record database, and a full Parquet
 #              export of report_records
+#   versus     rua and parsedmarc (from PyPI, in a venv made here, offline, CSV output) on
+#              the same inputs: 10,000 typical report files, a 100,000-record report,
+#              10,000 report mails in an mbox, and an IMAP fetch of 10,000 mails from a local
+#              Dovecot. parsedmarc reads about 40 reports a second here, so it gets the first
+#              PM_SAMPLE of each (default 2,000; 1,000 over IMAP) and the ratio compares
+#              throughputs; PM_SAMPLE=all gives it everything.
 #
 # Wall time and peak RSS come from GNU time (`/usr/bin/time -v`). BENCH_QUICK=1 uses smaller
 # inputs for a smoke run.
@@ -22,9 +28,13 @@ fi
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
   BIG=100000; TYPICAL=2000; DB_REPORTS=20; DB_RECORDS=50000; DATA="$DATA/quick"
+  VERSUS=500; MID=20000; PM_SAMPLE=${PM_SAMPLE:-100}; PM_IMAP=${PM_IMAP:-100}
 else
   BIG=1000000; TYPICAL=100000; DB_REPORTS=200; DB_RECORDS=50000
+  VERSUS=10000; MID=100000; PM_SAMPLE=${PM_SAMPLE:-2000}; PM_IMAP=${PM_IMAP:-1000}
 fi
+[ "$PM_SAMPLE" = all ] && { PM_SAMPLE=$VERSUS; PM_IMAP=$VERSUS; }
+PM_VERSION=11.1.0
 mkdir -p "$DATA"
 
 cargo build --release --locked --quiet -p rua --bin rua && cargo build --release --locked --quiet -p rua-bench
@@ -32,7 +42,7 @@ cargo build --release --locked --quiet -p rua --bin rua && cargo build --release
 # measure LABEL COMMAND...: prints "seconds peak_rss_bytes" of the command.
 measure() {
   local log="$DATA/time.log"
-  "$TIME" -v "$@" >/dev/null 2>"$log" || { status=$?; [ $status -le 1 ] || { cat "$log" >&2; exit $status; }; }
+  "$TIME" -v "$@" >/dev/null 2>"$log" || { status=$?; [ $status -le 1 ] || [ $status = 5 ] || [ $status = 124 ] || { cat "$log" >&2; exit $status; }; }
   local wall rss
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
   rss=$(awk -F': ' '/Maximum resident set size/ {print $2*1024}' "$log")
@@ -106,7 +116,110 @@ out="$DATA/export.parquet"; rm -f "$out"
 read -r s rss < <(measure "$BIN/rua" --db "$SUMMARY_DB" export --format parquet --output "$out")
 row "export report_records to Parquet" "${s}s" "$(rate "$n_db" "$s") rows/s" "$(mb "$rss") MiB"
 
+# --- rua versus parsedmarc ----------------------------------------------------------------
+PM_VENV="$CARGO_TARGET_DIR/bench-data/parsedmarc-$PM_VERSION"
+if [ ! -x "$PM_VENV/bin/parsedmarc" ]; then
+  rm -rf "$PM_VENV"
+  python3 -m venv "$PM_VENV"
+  "$PM_VENV/bin/pip" install --quiet --disable-pip-version-check "parsedmarc==$PM_VERSION"
+fi
+PM="$PM_VENV/bin/parsedmarc"
+versus_rows=()
+versus_row() { versus_rows+=("$(printf '%-34s %9s %9s %12s %12s %9s %9s %8s' "$@")"); }
+# versus LABEL N_RUA N_PM RUA_INPUT PM_INPUTS...: ingest with rua (all N_RUA) and parsedmarc (N_PM).
+versus() {
+  local label=$1 n_rua=$2 n_pm=$3 rua_input=$4; shift 4
+  local db="$DATA/versus.duckdb" out="$DATA/parsedmarc-out"
+  rm -f "$db" "$db.wal"; rm -rf "$out"
+  read -r rs rrss < <(measure "$BIN/rua" --db "$db" --quiet ingest "$rua_input")
+  read -r ps prss < <(measure timeout "${PM_TIMEOUT:-900}" "$PM" --offline --silent -o "$out" "$@")
+  local rrate prate
+  rrate=$(rate "$n_rua" "$rs"); prate=$(rate "$n_pm" "$ps")
+  versus_row "$label" "$n_rua" "$n_pm" "${rs}s" "${ps}s" "$rrate/s" "$prate/s" \
+    "x$(awk -v a="$rrate" -v b="$prate" 'BEGIN { printf "%.0f", (b > 0 ? a / b : 0) }')"
+  versus_row "  peak RSS" "" "" "$(mb "$rrss") MiB" "$(mb "$prss") MiB" "" "" ""
+  rm -f "$db" "$db.wal"; rm -rf "$out"
+}
+gen_corpus() { # DIR N CONTAINER
+  [ -f "$1/.done" ] || { rm -rf "$1"; "$BIN/rua-gen" corpus --reports "$2" --seed 23 --container "$3" --out "$1" 2>/dev/null; touch "$1/.done"; }
+}
+FILES="$DATA/versus-files-$VERSUS"; gen_corpus "$FILES" "$VERSUS" mixed
+PM_FILES="$DATA/versus-files-$VERSUS-first-$PM_SAMPLE"
+if [ ! -d "$PM_FILES" ]; then
+  mkdir -p "$PM_FILES"
+  find "$FILES" -type f ! -name .done | sort | head -n "$PM_SAMPLE" | xargs -I{} ln -s {} "$PM_FILES/"
+fi
+versus "$VERSUS typical report files (gz+zip)" "$VERSUS" "$PM_SAMPLE" "$FILES" "$PM_FILES"/*
+MID_XML="$DATA/mid-$MID.xml"
+[ -f "$MID_XML" ] || "$BIN/rua-gen" report --records "$MID" --style google --seed 5 --out "$MID_XML" 2>/dev/null
+versus "one $MID-record report (records)" "$MID" "$MID" "$MID_XML" "$MID_XML"
+MBOX="$DATA/versus-mbox-$VERSUS"; gen_corpus "$MBOX" "$VERSUS" mbox
+PM_MBOX="$DATA/versus-mbox-$VERSUS-first-$PM_SAMPLE"; gen_corpus "$PM_MBOX" "$PM_SAMPLE" mbox
+versus "$VERSUS report mails in one mbox" "$VERSUS" "$PM_SAMPLE" "$MBOX/reports.mbox" "$PM_MBOX/reports.mbox"
+
+# IMAP: a private Dovecot (as in the tests) with the mails written straight into its Maildir.
+IMAP_ROOT="$DATA/dovecot"; rm -rf "$IMAP_ROOT"; mkdir -p "$IMAP_ROOT/mail/dmarc/Maildir"; chmod 755 "$IMAP_ROOT"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$IMAP_ROOT/key.pem" -out "$IMAP_ROOT/cert.pem" -days 2 \
+  -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -addext "basicConstraints=critical,CA:FALSE" 2>/dev/null
+echo 'dmarc:{PLAIN}bench::::::' > "$IMAP_ROOT/passwd"; echo bench > "$IMAP_ROOT/password"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+IMAP_PORT=$(free_port); IMAPS_PORT=$(free_port)
+sed -e "s|@ROOT@|$IMAP_ROOT|g" -e "s|@IMAP_PORT@|$IMAP_PORT|g" -e "s|@IMAPS_PORT@|$IMAPS_PORT|g" \
+  tests/support/dovecot.conf.in > "$IMAP_ROOT/dovecot.conf"
+"$BIN/rua-gen" corpus --reports "$VERSUS" --seed 29 --container maildir --out "$IMAP_ROOT/mail/dmarc/Maildir/.Bench" 2>/dev/null
+"$BIN/rua-gen" corpus --reports "$PM_IMAP" --seed 29 --container maildir --out "$IMAP_ROOT/mail/dmarc/Maildir/.BenchPM" 2>/dev/null
+chown -R mail:mail "$IMAP_ROOT/mail"
+setsid /usr/sbin/dovecot -F -c "$IMAP_ROOT/dovecot.conf" & DOVECOT_PID=$!
+trap 'kill -9 -- -$DOVECOT_PID 2>/dev/null || kill -9 $DOVECOT_PID 2>/dev/null' EXIT
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$IMAPS_PORT") 2>/dev/null && break; sleep 0.1; done
+cat > "$IMAP_ROOT/rua.toml" <<TOML
+[database]
+path = "$DATA/versus.duckdb"
+[[mailbox]]
+name = "bench"
+host = "127.0.0.1"
+port = $IMAPS_PORT
+user = "dmarc"
+secret = { file = "$IMAP_ROOT/password" }
+ca_file = "$IMAP_ROOT/cert.pem"
+folder = "Bench"
+read_only = true
+batch_size = 500
+TOML
+cat > "$IMAP_ROOT/parsedmarc.ini" <<INI
+[general]
+save_aggregate = True
+output = $DATA/parsedmarc-out
+offline = True
+silent = True
+[mailbox]
+reports_folder = BenchPM
+test = True
+batch_size = 0
+[imap]
+host = 127.0.0.1
+port = $IMAPS_PORT
+ssl = True
+skip_certificate_verification = True
+user = dmarc
+password = bench
+INI
+rm -f "$DATA/versus.duckdb" "$DATA/versus.duckdb.wal"; rm -rf "$DATA/parsedmarc-out"
+read -r rs rrss < <(measure "$BIN/rua" --config "$IMAP_ROOT/rua.toml" --quiet fetch)
+read -r ps prss < <(measure timeout "${PM_TIMEOUT:-900}" "$PM" -c "$IMAP_ROOT/parsedmarc.ini")
+n_fetched=$("$BIN/rua" --db "$DATA/versus.duckdb" sql --format csv "SELECT count(*) FROM reports" | tail -1)
+[ "$n_fetched" = "$VERSUS" ] || { echo "rua fetch stored $n_fetched of $VERSUS reports" >&2; exit 1; }
+rrate=$(rate "$VERSUS" "$rs"); prate=$(rate "$PM_IMAP" "$ps")
+versus_row "IMAP fetch of $VERSUS mails (TLS)" "$VERSUS" "$PM_IMAP" "${rs}s" "${ps}s" "$rrate/s" "$prate/s" \
+  "x$(awk -v a="$rrate" -v b="$prate" 'BEGIN { printf "%.0f", (b > 0 ? a / b : 0) }')"
+versus_row "  peak RSS" "" "" "$(mb "$rrss") MiB" "$(mb "$prss") MiB" "" "" ""
+rm -f "$DATA/versus.duckdb" "$DATA/versus.duckdb.wal"
+
 echo
 echo "rua benchmarks on $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(date -u +%Y-%m-%d)"
 printf '%-44s %12s %14s %10s\n' "workload" "wall" "throughput" "peak RSS"
 for r in "${rows[@]}"; do echo "$r"; done
+echo
+echo "rua versus parsedmarc $PM_VERSION (offline, CSV output); n = inputs each one processed"
+printf '%-34s %9s %9s %12s %12s %9s %9s %8s\n' "workload" "n rua" "n pm" "rua wall" "pm wall" "rua rate" "pm rate" "ratio"
+for r in "${versus_rows[@]}"; do echo "$r"; done

@@ -332,12 +332,99 @@ pub fn write_report<W: Write>(spec: &Spec, w: W) -> io::Result<Written> {
     Ok(written)
 }
 
-/// How a generated report file is packed.
+/// How generated reports are packed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Container {
     Xml,
     Gzip,
     Zip,
+    /// One message per report (`.eml`), the report attached in base64 as gzip or zip.
+    Eml,
+    /// Every report message in one `reports.mbox`.
+    Mbox,
+    /// One message per report in a Maildir (`cur/`), as a mail server stores them.
+    Maildir,
+}
+
+impl Container {
+    pub fn parse(name: &str) -> Option<Container> {
+        Some(match name {
+            "xml" => Container::Xml,
+            "gz" | "gzip" => Container::Gzip,
+            "zip" => Container::Zip,
+            "eml" => Container::Eml,
+            "mbox" => Container::Mbox,
+            "maildir" => Container::Maildir,
+            _ => return None,
+        })
+    }
+}
+
+/// `xml` gzip-compressed.
+pub fn gzip(xml: &[u8]) -> io::Result<Vec<u8>> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(xml)?;
+    enc.finish()
+}
+
+/// A zip archive holding `xml` as `name`.
+pub fn zip_of(name: &str, xml: &[u8]) -> io::Result<Vec<u8>> {
+    let mut zip = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+    zip.start_file(name, zip::write::SimpleFileOptions::default())
+        .map_err(io::Error::other)?;
+    zip.write_all(xml)?;
+    Ok(zip.finish().map_err(io::Error::other)?.into_inner())
+}
+
+/// A report mail as the big receivers send it: a short text part and the report attached in
+/// base64, lines ending in `eol`.
+pub fn report_mail(spec: &Spec, file_name: &str, attachment: &[u8], eol: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let (org, email) = spec.style.org();
+    let content_type = if file_name.ends_with(".zip") {
+        "application/zip"
+    } else {
+        "application/gzip"
+    };
+    let encoded = base64::engine::general_purpose::STANDARD.encode(attachment);
+    let mut m = String::with_capacity(encoded.len() + 1024);
+    let boundary = format!("=_rua_gen_{}", spec.seed);
+    for line in [
+        format!("From: {org} <{email}>"),
+        "To: dmarc-reports@example.com".to_owned(),
+        format!(
+            "Subject: Report domain: {} Submitter: {org} Report-ID: {}",
+            spec.domain, spec.report_id
+        ),
+        format!(
+            "Message-ID: <{}.{}@{}>",
+            spec.report_id,
+            spec.seed,
+            spec.style.host()
+        ),
+        "Date: Thu, 28 Nov 2024 08:00:00 +0000".to_owned(),
+        "MIME-Version: 1.0".to_owned(),
+        format!("Content-Type: multipart/mixed; boundary=\"{boundary}\""),
+        String::new(),
+        format!("--{boundary}"),
+        "Content-Type: text/plain; charset=us-ascii".to_owned(),
+        String::new(),
+        format!("This is an aggregate report from {org}."),
+        format!("--{boundary}"),
+        format!("Content-Type: {content_type}; name=\"{file_name}\""),
+        "Content-Transfer-Encoding: base64".to_owned(),
+        format!("Content-Disposition: attachment; filename=\"{file_name}\""),
+        String::new(),
+    ] {
+        m.push_str(&line);
+        m.push_str(eol);
+    }
+    for chunk in encoded.as_bytes().chunks(76) {
+        m.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        m.push_str(eol);
+    }
+    m.push_str(&format!("--{boundary}--{eol}"));
+    m.into_bytes()
 }
 
 /// Writes `n_reports` typical reports (1 to 50 records, every style) into `dir`, packed in
@@ -348,9 +435,18 @@ pub fn write_corpus(
     seed: u64,
     only: Option<Container>,
 ) -> io::Result<Written> {
-    use flate2::Compression;
-    use flate2::write::GzEncoder;
     std::fs::create_dir_all(dir)?;
+    let mut mbox = match only {
+        Some(Container::Mbox) => Some(io::BufWriter::new(std::fs::File::create(
+            dir.join("reports.mbox"),
+        )?)),
+        _ => None,
+    };
+    if only == Some(Container::Maildir) {
+        for sub in ["cur", "new", "tmp"] {
+            std::fs::create_dir_all(dir.join(sub))?;
+        }
+    }
     let mut rng = Rng::new(seed);
     let mut total = Written::default();
     let mut xml = Vec::new();
@@ -376,35 +472,70 @@ pub fn write_corpus(
             spec.begin,
             spec.begin + 86_399
         );
-        let container = only.unwrap_or(if i % 2 == 0 {
-            Container::Gzip
+        // Files and mails alternate between gzip and zip, as the receivers' mix does.
+        let attachment = if i % 2 == 0 {
+            (format!("{stem}.xml.gz"), gzip(&xml)?)
         } else {
-            Container::Zip
-        });
-        match container {
-            Container::Xml => std::fs::write(dir.join(format!("{stem}.xml")), &xml)?,
-            Container::Gzip => {
-                let mut enc = GzEncoder::new(
-                    std::fs::File::create(dir.join(format!("{stem}.xml.gz")))?,
-                    Compression::default(),
-                );
-                enc.write_all(&xml)?;
-                enc.finish()?;
+            (format!("{stem}.zip"), zip_of(&format!("{stem}.xml"), &xml)?)
+        };
+        match only {
+            Some(Container::Xml) => std::fs::write(dir.join(format!("{stem}.xml")), &xml)?,
+            Some(Container::Gzip) => {
+                std::fs::write(dir.join(format!("{stem}.xml.gz")), gzip(&xml)?)?
             }
-            Container::Zip => {
-                let file = std::fs::File::create(dir.join(format!("{stem}.zip")))?;
-                let mut zip = zip::ZipWriter::new(file);
-                zip.start_file(
-                    format!("{stem}.xml"),
-                    zip::write::SimpleFileOptions::default(),
-                )
-                .map_err(io::Error::other)?;
-                zip.write_all(&xml)?;
-                zip.finish().map_err(io::Error::other)?;
+            Some(Container::Zip) => std::fs::write(
+                dir.join(format!("{stem}.zip")),
+                zip_of(&format!("{stem}.xml"), &xml)?,
+            )?,
+            None => std::fs::write(dir.join(&attachment.0), &attachment.1)?,
+            Some(Container::Eml) => std::fs::write(
+                dir.join(format!("{stem}.eml")),
+                report_mail(&spec, &attachment.0, &attachment.1, "\r\n"),
+            )?,
+            Some(Container::Maildir) => std::fs::write(
+                dir.join(format!("cur/{}.{i}.rua-gen:2,", 1_732_752_000 + i)),
+                report_mail(&spec, &attachment.0, &attachment.1, "\n"),
+            )?,
+            Some(Container::Mbox) => {
+                if let Some(out) = mbox.as_mut() {
+                    out.write_all(b"From MAILER-DAEMON Thu Nov 28 08:00:00 2024\n")?;
+                    out.write_all(&report_mail(&spec, &attachment.0, &attachment.1, "\n"))?;
+                    out.write_all(b"\n")?;
+                }
             }
         }
     }
+    if let Some(mut out) = mbox {
+        out.flush()?;
+    }
     Ok(total)
+}
+
+/// The floor: quick-xml's bare event loop (one reused buffer, nothing else) over the same
+/// bytes rua parses. Returns the number of events.
+pub fn floor_events<R: io::BufRead>(input: R) -> io::Result<u64> {
+    let mut reader = quick_xml::Reader::from_reader(input);
+    let mut buf = Vec::with_capacity(4096);
+    let mut n_events = 0u64;
+    loop {
+        buf.clear();
+        match reader.read_event_into(&mut buf) {
+            Ok(quick_xml::events::Event::Eof) => return Ok(n_events),
+            Ok(_) => n_events += 1,
+            Err(e) => return Err(io::Error::other(e)),
+        }
+    }
+}
+
+/// rua's parser over `input`, records counted and dropped. Returns the number of records.
+pub fn rua_records<R: io::BufRead>(input: R) -> io::Result<u64> {
+    let mut n_records = 0u64;
+    rua_report::parse(input, &mut |_: &rua_report::Record| {
+        n_records += 1;
+        Ok(())
+    })
+    .map_err(io::Error::other)?;
+    Ok(n_records)
 }
 
 /// Peak resident set size of this process (`VmHWM`), in bytes.

@@ -8,33 +8,14 @@ use std::fs::File;
 use std::io::{self, BufReader};
 use std::time::Instant;
 
-use quick_xml::Reader;
-use quick_xml::events::Event;
-use rua_bench::peak_rss_bytes;
+use rua_bench::{floor_events, peak_rss_bytes, rua_records};
 
 fn floor(path: &str) -> io::Result<u64> {
-    let mut reader = Reader::from_reader(BufReader::with_capacity(64 * 1024, File::open(path)?));
-    let mut buf = Vec::with_capacity(4096);
-    let mut n_events = 0u64;
-    loop {
-        buf.clear();
-        match reader.read_event_into(&mut buf) {
-            Ok(Event::Eof) => return Ok(n_events),
-            Ok(_) => n_events += 1,
-            Err(e) => return Err(io::Error::other(e)),
-        }
-    }
+    floor_events(BufReader::with_capacity(64 * 1024, File::open(path)?))
 }
 
 fn rua(path: &str) -> io::Result<u64> {
-    let input = BufReader::with_capacity(64 * 1024, File::open(path)?);
-    let mut n_records = 0u64;
-    rua_report::parse(input, &mut |_: &rua_report::Record| {
-        n_records += 1;
-        Ok(())
-    })
-    .map_err(io::Error::other)?;
-    Ok(n_records)
+    rua_records(BufReader::with_capacity(64 * 1024, File::open(path)?))
 }
 
 fn main() -> io::Result<()> {

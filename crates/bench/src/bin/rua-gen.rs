@@ -1,24 +1,28 @@
 //! `rua-gen report --records N [--style S] [--seed N] [--out FILE]`: writes one generated
 //! aggregate report (to stdout by default) and prints its counts to stderr.
-//! `rua-gen corpus --reports N --out DIR [--seed N]`: writes N typical reports (1 to 50
-//! records) as .xml.gz and .zip files.
+//! `rua-gen corpus --reports N --out DIR [--seed N] [--container C]`: writes N typical
+//! reports (1 to 50 records) as .xml.gz and .zip files (the default, `mixed`), or all as
+//! `xml`, `gz`, `zip`, `eml` (one mail each, base64 attachment), `mbox` (one file) or
+//! `maildir` (one mail each in `cur/`, ready for a mail server).
 
 #![allow(clippy::print_stderr)]
 
 use std::io::{self, BufWriter, Write};
 
-use rua_bench::{Spec, Style, write_report};
+use rua_bench::{Container, Spec, Style, write_report};
 
 fn usage() -> ! {
     eprintln!(
         "usage: rua-gen report --records N [--style google|microsoft|yahoo|mailru|gmx|cisco|amazonses] [--seed N] [--out FILE]"
     );
-    eprintln!("       rua-gen corpus --reports N --out DIR [--seed N]");
+    eprintln!(
+        "       rua-gen corpus --reports N --out DIR [--seed N] [--container mixed|xml|gz|zip|eml|mbox|maildir]"
+    );
     std::process::exit(2)
 }
 
 fn corpus(args: &[String]) -> io::Result<()> {
-    let (mut n, mut out, mut seed) = (0u64, None, 1u64);
+    let (mut n, mut out, mut seed, mut only) = (0u64, None, 1u64, None);
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         let value = it.next().unwrap_or_else(|| usage());
@@ -26,11 +30,13 @@ fn corpus(args: &[String]) -> io::Result<()> {
             "--reports" => n = value.parse().unwrap_or_else(|_| usage()),
             "--seed" => seed = value.parse().unwrap_or_else(|_| usage()),
             "--out" => out = Some(std::path::PathBuf::from(value)),
+            "--container" if value == "mixed" => only = None,
+            "--container" => only = Some(Container::parse(value).unwrap_or_else(|| usage())),
             _ => usage(),
         }
     }
     let out = out.unwrap_or_else(|| usage());
-    let written = rua_bench::write_corpus(&out, n, seed, None)?;
+    let written = rua_bench::write_corpus(&out, n, seed, only)?;
     eprintln!(
         "reports={n} records={} messages={} xml_bytes={}",
         written.n_records, written.n_messages, written.n_bytes
