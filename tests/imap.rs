@@ -20,15 +20,20 @@ fn repo() -> PathBuf {
     rua_testkit::repo_root()
 }
 
-fn rua_config(config: &Path, args: &[&str]) -> Output {
-    Command::new(RUA)
+/// rua with this configuration file (and nothing from the environment).
+fn rua_command(config: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(RUA);
+    command
         .arg("--config")
         .arg(config)
         .args(args)
         .env_remove("RUA_DB")
-        .env_remove("RUA_LOG")
-        .output()
-        .unwrap()
+        .env_remove("RUA_LOG");
+    command
+}
+
+fn rua_config(config: &Path, args: &[&str]) -> Output {
+    rua_command(config, args).output().unwrap()
 }
 
 fn fetch(config: &Path, expected: &[i32]) -> Output {
@@ -97,7 +102,7 @@ fn fetch_ingests_what_a_local_ingest_does_and_acts_only_after_commit() {
     let db = dir.0.join("fetched.duckdb");
     let config = server.config(
         &db,
-        "after = { report = { move = \"Archive\" }, rejected = { flag = \"\\\\Flagged\" }, no_report = { flag = \"$NoReport\" } }",
+        "after = { report = { move = \"Archive\" }, rejected = { flag = \"\\\\Flagged\" }, no_report = \"delete\" }",
     );
     fetch(&config, &[1]);
 
@@ -128,24 +133,25 @@ fn fetch_ingests_what_a_local_ingest_does_and_acts_only_after_commit() {
             )
     );
 
-    // After-actions: report mails archived, the others flagged in place, nothing lost.
+    // After-actions: report mails archived, rejected ones flagged in place, mails without a
+    // report deleted (they are kept in `rejects`).
     let archived = server.messages("Archive");
     let inbox = server.messages("INBOX");
-    assert_eq!(archived.len() + inbox.len(), n_appended);
     let is_flagged = |flags: &Vec<String>, f: &str| flags.iter().any(|x| x == f);
-    let n_rejected = inbox
-        .iter()
-        .filter(|m| is_flagged(&m.1, "\\Flagged"))
-        .count();
-    let n_no_report = inbox
-        .iter()
-        .filter(|m| is_flagged(&m.1, "$NoReport"))
-        .count();
-    assert!(n_rejected > 0 && n_no_report > 0, "{inbox:?}");
-    assert_eq!(
-        n_rejected + n_no_report,
-        inbox.len(),
-        "every mail left in INBOX is marked"
+    assert!(!inbox.is_empty() && !archived.is_empty());
+    assert!(
+        inbox.iter().all(|m| is_flagged(&m.1, "\\Flagged")),
+        "only rejected mails stay, flagged: {inbox:?}"
+    );
+    let n_deleted = n_appended - archived.len() - inbox.len();
+    let n_kept_not_report = common::number(
+        &db,
+        "SELECT count(*) FROM rejects WHERE payload_kind = 'not_report' AND source_chain = 'message'",
+    );
+    assert!(n_deleted > 0, "mails without a report were deleted");
+    assert!(
+        n_kept_not_report >= 1 && n_deleted as i64 >= n_kept_not_report,
+        "deleted {n_deleted}, kept {n_kept_not_report}"
     );
     assert!(
         archived.iter().all(|m| m.1.iter().all(|f| f != "\\Seen")),
@@ -231,11 +237,7 @@ fn killing_the_server_mid_fetch_moves_nothing_before_commit_and_a_rerun_is_exact
         "batch_size = 25\nafter = { report = { move = \"Archive\" }, rejected = { move = \"Rejected\" }, no_report = { move = \"Rejected\" } }",
     );
 
-    let mut child = Command::new(RUA)
-        .arg("--config")
-        .arg(&config)
-        .args(["-v", "fetch"])
-        .env_remove("RUA_LOG")
+    let mut child = rua_command(&config, &["-v", "fetch"])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -298,11 +300,7 @@ fn watch_mode_picks_up_new_mail_while_idle_and_survives_a_server_restart() {
     let dir = TempDir::new("imap-watch");
     let db = dir.0.join("rua.duckdb");
     let config = server.config(&db, "after = { report = { move = \"Archive\" } }");
-    let mut watcher = Command::new(RUA)
-        .arg("--config")
-        .arg(&config)
-        .args(["fetch", "--watch"])
-        .env_remove("RUA_LOG")
+    let mut watcher = rua_command(&config, &["fetch", "--watch"])
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -445,4 +443,19 @@ fn wrong_password_wrong_certificate_and_unreachable_hosts_fail_clearly_with_exit
         "refusing plaintext IMAP to 192.0.2.1",
     );
     assert!(!db.exists() || common::number(&db, "SELECT count(*) FROM reports") == 0);
+
+    // A message over the size limit is not downloaded: it is recorded as a reject (without
+    // bytes) and left on the server.
+    let small = dir.0.join("small-limit.toml");
+    let text = std::fs::read_to_string(&good).unwrap().replace(
+        "[[mailbox]]",
+        "[limits]\nmax_message_bytes = 300\n\n[[mailbox]]",
+    );
+    std::fs::write(&small, text).unwrap();
+    let report = rua_testkit::repo_root().join("sample-reports/aggregate/ok/google-np.xml");
+    server.append("INBOX", &dir.0.join("saved"), &[report.as_path()]);
+    assert_eq!(rua_config(&small, &["fetch"]).status.code(), Some(1));
+    let rows = common::sql(&db, "SELECT reason_code, raw_gz IS NULL FROM rejects");
+    assert_eq!(rows, [["limit_message", "true"]]);
+    assert_eq!(server.messages("INBOX").len(), 1);
 }

@@ -147,7 +147,7 @@ FILES="$DATA/versus-files-$VERSUS"; gen_corpus "$FILES" "$VERSUS" mixed
 PM_FILES="$DATA/versus-files-$VERSUS-first-$PM_SAMPLE"
 if [ ! -d "$PM_FILES" ]; then
   mkdir -p "$PM_FILES"
-  find "$FILES" -type f ! -name .done | sort | head -n "$PM_SAMPLE" | xargs -I{} ln -s {} "$PM_FILES/"
+  find "$FILES" -type f ! -name .done | sort | sed -n "1,${PM_SAMPLE}p" | xargs -I{} ln -s {} "$PM_FILES/"
 fi
 versus "$VERSUS typical report files (gz+zip)" "$VERSUS" "$PM_SAMPLE" "$FILES" "$PM_FILES"/*
 MID_XML="$DATA/mid-$MID.xml"
@@ -158,7 +158,8 @@ PM_MBOX="$DATA/versus-mbox-$VERSUS-first-$PM_SAMPLE"; gen_corpus "$PM_MBOX" "$PM
 versus "$VERSUS report mails in one mbox" "$VERSUS" "$PM_SAMPLE" "$MBOX/reports.mbox" "$PM_MBOX/reports.mbox"
 
 # IMAP: a private Dovecot (as in the tests) with the mails written straight into its Maildir.
-IMAP_ROOT="$DATA/dovecot"; rm -rf "$IMAP_ROOT"; mkdir -p "$IMAP_ROOT/mail/dmarc/Maildir"; chmod 755 "$IMAP_ROOT"
+# Under /tmp: Dovecot's unprivileged processes cannot enter a home directory.
+IMAP_ROOT=$(mktemp -d /tmp/rua-bench-dovecot.XXXXXX); mkdir -p "$IMAP_ROOT/mail/dmarc/Maildir"; chmod 755 "$IMAP_ROOT"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$IMAP_ROOT/key.pem" -out "$IMAP_ROOT/cert.pem" -days 2 \
   -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -addext "basicConstraints=critical,CA:FALSE" 2>/dev/null
 echo 'dmarc:{PLAIN}bench::::::' > "$IMAP_ROOT/passwd"; echo bench > "$IMAP_ROOT/password"
@@ -169,8 +170,8 @@ sed -e "s|@ROOT@|$IMAP_ROOT|g" -e "s|@IMAP_PORT@|$IMAP_PORT|g" -e "s|@IMAPS_PORT
 "$BIN/rua-gen" corpus --reports "$VERSUS" --seed 29 --container maildir --out "$IMAP_ROOT/mail/dmarc/Maildir/.Bench" 2>/dev/null
 "$BIN/rua-gen" corpus --reports "$PM_IMAP" --seed 29 --container maildir --out "$IMAP_ROOT/mail/dmarc/Maildir/.BenchPM" 2>/dev/null
 chown -R mail:mail "$IMAP_ROOT/mail"
-setsid /usr/sbin/dovecot -F -c "$IMAP_ROOT/dovecot.conf" & DOVECOT_PID=$!
-trap 'kill -9 -- -$DOVECOT_PID 2>/dev/null || kill -9 $DOVECOT_PID 2>/dev/null' EXIT
+/usr/sbin/dovecot -F -c "$IMAP_ROOT/dovecot.conf" & DOVECOT_PID=$!
+trap 'status=$?; kill $DOVECOT_PID 2>/dev/null; wait $DOVECOT_PID 2>/dev/null; rm -rf "$IMAP_ROOT"; exit $status' EXIT
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$IMAPS_PORT") 2>/dev/null && break; sleep 0.1; done
 cat > "$IMAP_ROOT/rua.toml" <<TOML
 [database]

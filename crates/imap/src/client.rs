@@ -422,12 +422,22 @@ async fn store_flags(
     flag: &str,
 ) -> Result<(), ImapError> {
     let query = format!("+FLAGS.SILENT ({flag})");
-    let mut stream =
-        pin!(within(host, timeout, "UID STORE", session.uid_store(set, &query)).await?);
-    while next(host, timeout, "UID STORE", stream.as_mut())
-        .await?
-        .is_some()
-    {}
+    let stream = within(host, timeout, "UID STORE", session.uid_store(set, &query)).await?;
+    drain(host, timeout, "UID STORE", stream).await
+}
+
+/// Reads a response stream to its end, ignoring the items (untagged echoes of a change).
+async fn drain<S, T>(
+    host: &str,
+    timeout: Duration,
+    step: &'static str,
+    stream: S,
+) -> Result<(), ImapError>
+where
+    S: futures_util::Stream<Item = async_imap::error::Result<T>>,
+{
+    let mut stream = pin!(stream);
+    while next(host, timeout, step, stream.as_mut()).await?.is_some() {}
     Ok(())
 }
 
@@ -439,20 +449,13 @@ async fn expunge(
     has_uidplus: bool,
 ) -> Result<(), ImapError> {
     if has_uidplus {
-        let mut stream =
-            pin!(within(host, timeout, "UID EXPUNGE", session.uid_expunge(set)).await?);
-        while next(host, timeout, "UID EXPUNGE", stream.as_mut())
-            .await?
-            .is_some()
-        {}
+        let stream = within(host, timeout, "UID EXPUNGE", session.uid_expunge(set)).await?;
+        drain(host, timeout, "UID EXPUNGE", stream).await
     } else {
-        let mut stream = pin!(within(host, timeout, "EXPUNGE", session.expunge()).await?);
-        while next(host, timeout, "EXPUNGE", stream.as_mut())
-            .await?
-            .is_some()
-        {}
+        // Without UIDPLUS, EXPUNGE also removes other messages already marked \Deleted.
+        let stream = within(host, timeout, "EXPUNGE", session.expunge()).await?;
+        drain(host, timeout, "EXPUNGE", stream).await
     }
-    Ok(())
 }
 
 async fn move_to(
