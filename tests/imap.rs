@@ -459,3 +459,45 @@ fn wrong_password_wrong_certificate_and_unreachable_hosts_fail_clearly_with_exit
     assert_eq!(rows, [["limit_message", "true"]]);
     assert_eq!(server.messages("INBOX").len(), 1);
 }
+
+#[test]
+fn watch_mode_polls_a_server_without_idle() {
+    // The capabilities Dovecot announces, minus IDLE.
+    let no_idle = "protocol imap {\n  imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+ UIDPLUS MOVE NAMESPACE\n}\n";
+    let Some(server) = Dovecot::start_with("noidle", no_idle) else {
+        return;
+    };
+    let dir = TempDir::new("imap-noidle");
+    let db = dir.0.join("rua.duckdb");
+    let config = server.config(
+        &db,
+        "poll_secs = 1\nafter = { report = { move = \"Archive\" } }",
+    );
+    let watcher = rua_command(&config, &["-v", "fetch", "--watch"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let ok = rua_testkit::repo_root().join("sample-reports/aggregate/ok/google-np.xml");
+    server.append("INBOX", &dir.0.join("saved"), &[ok.as_path()]);
+    let started = Instant::now();
+    while server.messages("Archive").is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "not picked up by polling"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(watcher.id().to_string())
+        .status();
+    let out = watcher.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("the server has no IDLE; polling every 1 s"),
+        "{stderr}"
+    );
+    assert_eq!(common::number(&db, "SELECT count(*) FROM reports"), 1);
+}

@@ -42,6 +42,11 @@ impl Dovecot {
     /// Starts a server, or returns None (the test skips) when Dovecot is not installed
     /// outside CI; `make test` installs it.
     pub fn start(name: &str) -> Option<Dovecot> {
+        Dovecot::start_with(name, "")
+    }
+
+    /// Starts a server with `extra` appended to its configuration.
+    pub fn start_with(name: &str, extra: &str) -> Option<Dovecot> {
         if dovecot_binary().is_none() {
             let is_ci = std::env::var("CI").is_ok_and(|v| v == "true");
             assert!(
@@ -83,7 +88,7 @@ impl Dovecot {
             .replace("@ROOT@", &root.display().to_string())
             .replace("@IMAP_PORT@", &imap_port.to_string())
             .replace("@IMAPS_PORT@", &imaps_port.to_string());
-        std::fs::write(root.join("dovecot.conf"), conf).unwrap();
+        std::fs::write(root.join("dovecot.conf"), conf + extra).unwrap();
         let mut server = Dovecot {
             dir,
             imap_port,

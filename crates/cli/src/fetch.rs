@@ -276,7 +276,15 @@ fn watch_mailbox(
     while !stop.load(Ordering::Relaxed) {
         let connected = match client.take() {
             Some(c) => Ok(c),
-            None => Client::connect(account),
+            None => Client::connect(account).inspect(|c| {
+                if !c.has_idle() {
+                    tracing::info!(
+                        "mailbox {}: the server has no IDLE; polling every {} s",
+                        account.name,
+                        account.poll_secs
+                    );
+                }
+            }),
         };
         let mut c = match connected {
             Ok(c) => c,
