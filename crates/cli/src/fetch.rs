@@ -1,9 +1,11 @@
 //! `rua fetch`: report mails from IMAP mailboxes into the store, once (cron) or `--watch`.
 //!
 //! Per folder and batch: UID FETCH the bodies, unpack and parse each message into the store,
-//! commit, then apply the after-actions, then record the highest UID done. A failure
-//! anywhere before the last step leaves the batch to be read again by the next run, where
-//! deduplication makes it harmless; nothing is ever moved or deleted before its commit.
+//! commit, then apply the after-actions, then record the highest UID done. The commit of one
+//! batch overlaps the reading of the next: a batch is acted on only after the following one
+//! was handed to the store's writer, which returns once the earlier batch is durable. A
+//! failure anywhere before the last step leaves the batch to be read again by the next run,
+//! where deduplication makes it harmless; nothing is ever moved or deleted before its commit.
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -40,6 +42,13 @@ pub struct Pass {
 }
 
 impl Pass {
+    fn count(&mut self, handled: &[(u32, Handled)]) {
+        let n = |kind| handled.iter().filter(|(_, h)| *h == kind).count() as u64;
+        self.n_messages += handled.len() as u64;
+        self.n_rejected += n(Handled::Rejected);
+        self.n_no_report += n(Handled::NoReport);
+    }
+
     fn add(&mut self, other: Pass) {
         self.n_messages += other.n_messages;
         self.n_rejected += other.n_rejected;
@@ -86,6 +95,63 @@ enum MailboxError {
     Imap(#[from] ImapError),
 }
 
+/// Records a message over the size limit as a reject without downloading it.
+fn reject_oversized(
+    store: &mut Store,
+    source: &str,
+    size: u32,
+    limit: u64,
+) -> Result<(), StoreError> {
+    let reason = format!(
+        "message of {size} bytes is larger than the limit of {limit} bytes; left on the server"
+    );
+    tracing::warn!("rejected {source}: {reason}");
+    let row = RejectRow {
+        payload_kind: "container".to_owned(),
+        reason_code: "limit_message".to_owned(),
+        reason,
+        origin: Origin {
+            source: source.to_owned(),
+            chain: "message".to_owned(),
+            ..Origin::default()
+        },
+    };
+    store.reject(row, Content::not_kept(source, u64::from(size)))?;
+    Ok(())
+}
+
+/// Applies the after-actions to a committed batch, then records its highest UID.
+fn act_and_record(
+    store: &mut Store,
+    client: &mut Client,
+    account: &Account,
+    location: &str,
+    uid_validity: u32,
+    handled: &[(u32, Handled)],
+    last_uid: u32,
+) -> Result<(), MailboxError> {
+    for (kind, action) in [
+        (Handled::Report, &account.after.report),
+        (Handled::Rejected, &account.after.rejected),
+        (Handled::NoReport, &account.after.no_report),
+    ] {
+        let uids: Vec<u32> = handled
+            .iter()
+            .filter(|(_, h)| *h == kind)
+            .map(|(uid, _)| *uid)
+            .collect();
+        if *action != Action::Leave && !uids.is_empty() {
+            client.apply(action, &uids)?;
+        }
+    }
+    let state = FolderState {
+        uid_validity,
+        last_uid,
+    };
+    store.set_folder_state(location, state)?;
+    Ok(())
+}
+
 /// Reads one folder through `client` into `store`, batch by batch.
 fn read_folder(
     store: &mut Store,
@@ -117,6 +183,8 @@ fn read_folder(
         tracing::info!("{location}: {} new messages", waiting.len());
     }
     let mut pass = Pass::default();
+    // The batch read last, waiting for its commit before its actions.
+    let mut uncommitted: Option<(Vec<(u32, Handled)>, u32)> = None;
     for batch in waiting.chunks(account.batch_size) {
         if stop.load(Ordering::Relaxed) {
             tracing::info!("{location}: stopping before the next batch");
@@ -130,22 +198,7 @@ fn read_folder(
                     "{location};UIDVALIDITY={};UID={}",
                     status.uid_validity, m.uid
                 );
-                let reason = format!(
-                    "message of {} bytes is larger than the limit of {} bytes; left on the server",
-                    m.size, limits.max_message_bytes
-                );
-                tracing::warn!("rejected {source}: {reason}");
-                let row = RejectRow {
-                    payload_kind: "container".to_owned(),
-                    reason_code: "limit_message".to_owned(),
-                    reason,
-                    origin: Origin {
-                        source: source.clone(),
-                        chain: "message".to_owned(),
-                        ..Origin::default()
-                    },
-                };
-                store.reject(row, Content::not_kept(&source, u64::from(m.size)))?;
+                reject_oversized(store, &source, m.size, limits.max_message_bytes)?;
                 handled.push((m.uid, Handled::Rejected));
             } else {
                 to_fetch.push(m.uid);
@@ -161,38 +214,36 @@ fn read_folder(
             Ok::<_, StoreError>(())
         })?;
         fetched?;
-        // Commit before touching anything on the server.
-        store.commit()?;
-        for (kind, action) in [
-            (Handled::Report, &account.after.report),
-            (Handled::Rejected, &account.after.rejected),
-            (Handled::NoReport, &account.after.no_report),
-        ] {
-            let uids: Vec<u32> = handled
-                .iter()
-                .filter(|(_, h)| *h == kind)
-                .map(|(uid, _)| *uid)
-                .collect();
-            if *action != Action::Leave && !uids.is_empty() {
-                client.apply(action, &uids)?;
-            }
+        pass.count(&handled);
+        // This batch goes to the writer; the one before is durable once this returns, so
+        // only now is it acted on (the server reads the next batch while this one commits).
+        store.hand_over()?;
+        if let Some((done, last_uid)) = uncommitted.take() {
+            act_and_record(
+                store,
+                client,
+                account,
+                &location,
+                status.uid_validity,
+                &done,
+                last_uid,
+            )?;
         }
-        pass.n_messages += handled.len() as u64;
-        pass.n_rejected += handled
-            .iter()
-            .filter(|(_, h)| *h == Handled::Rejected)
-            .count() as u64;
-        pass.n_no_report += handled
-            .iter()
-            .filter(|(_, h)| *h == Handled::NoReport)
-            .count() as u64;
         if let Some(last) = batch.last() {
-            let state = FolderState {
-                uid_validity: status.uid_validity,
-                last_uid: last.uid,
-            };
-            store.set_folder_state(&location, state)?;
+            uncommitted = Some((handled, last.uid));
         }
+    }
+    store.commit()?;
+    if let Some((done, last_uid)) = uncommitted.take() {
+        act_and_record(
+            store,
+            client,
+            account,
+            &location,
+            status.uid_validity,
+            &done,
+            last_uid,
+        )?;
     }
     Ok(pass)
 }

@@ -389,6 +389,14 @@ impl Store {
         }
     }
 
+    /// Hands every finished report to the background writer and returns once everything
+    /// handed over before is durable; these reports may still be in flight. A caller that
+    /// acts on the previous batch after this call never acts before that batch's commit,
+    /// while this one is committed during its next batch.
+    pub fn hand_over(&mut self) -> Result<(), StoreError> {
+        self.flush_pending()
+    }
+
     /// Commits every finished report: when this returns, they are durable.
     pub fn commit(&mut self) -> Result<(), StoreError> {
         self.flush_pending()?;

@@ -31,14 +31,14 @@ impl Store {
             .map_err(StoreError::db("reading the IMAP state"))
     }
 
-    /// Records a folder's position. Everything pending is committed first, so the position
-    /// never runs ahead of the reports it covers.
+    /// Records a folder's position. The caller makes sure the reports up to `last_uid` are
+    /// committed ([`Store::commit`], or the [`Store::hand_over`] after them); batches still
+    /// in flight are not waited for.
     pub fn set_folder_state(
         &mut self,
         mailbox: &str,
         state: FolderState,
     ) -> Result<(), StoreError> {
-        self.commit()?;
         self.conn
             .execute(
                 include_str!("../../../sql/store/set_imap_state.sql"),
