@@ -120,16 +120,22 @@ fn reject_oversized(
     Ok(())
 }
 
+/// The folder being read: its settings, state key and UIDVALIDITY.
+struct Folder<'a> {
+    account: &'a Account,
+    location: &'a str,
+    uid_validity: u32,
+}
+
 /// Applies the after-actions to a committed batch, then records its highest UID.
 fn act_and_record(
     store: &mut Store,
     client: &mut Client,
-    account: &Account,
-    location: &str,
-    uid_validity: u32,
+    folder: &Folder<'_>,
     handled: &[(u32, Handled)],
     last_uid: u32,
 ) -> Result<(), MailboxError> {
+    let account = folder.account;
     for (kind, action) in [
         (Handled::Report, &account.after.report),
         (Handled::Rejected, &account.after.rejected),
@@ -145,10 +151,10 @@ fn act_and_record(
         }
     }
     let state = FolderState {
-        uid_validity,
+        uid_validity: folder.uid_validity,
         last_uid,
     };
-    store.set_folder_state(location, state)?;
+    store.set_folder_state(folder.location, state)?;
     Ok(())
 }
 
@@ -183,6 +189,11 @@ fn read_folder(
         tracing::info!("{location}: {} new messages", waiting.len());
     }
     let mut pass = Pass::default();
+    let folder = Folder {
+        account,
+        location: &location,
+        uid_validity: status.uid_validity,
+    };
     // The batch read last, waiting for its commit before its actions.
     let mut uncommitted: Option<(Vec<(u32, Handled)>, u32)> = None;
     for batch in waiting.chunks(account.batch_size) {
@@ -219,15 +230,7 @@ fn read_folder(
         // only now is it acted on (the server reads the next batch while this one commits).
         store.hand_over()?;
         if let Some((done, last_uid)) = uncommitted.take() {
-            act_and_record(
-                store,
-                client,
-                account,
-                &location,
-                status.uid_validity,
-                &done,
-                last_uid,
-            )?;
+            act_and_record(store, client, &folder, &done, last_uid)?;
         }
         if let Some(last) = batch.last() {
             uncommitted = Some((handled, last.uid));
@@ -235,15 +238,7 @@ fn read_folder(
     }
     store.commit()?;
     if let Some((done, last_uid)) = uncommitted.take() {
-        act_and_record(
-            store,
-            client,
-            account,
-            &location,
-            status.uid_validity,
-            &done,
-            last_uid,
-        )?;
+        act_and_record(store, client, &folder, &done, last_uid)?;
     }
     Ok(pass)
 }
