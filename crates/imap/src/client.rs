@@ -53,6 +53,14 @@ pub struct Client {
     has_uidplus: bool,
 }
 
+/// Borrowed from a [`Client`] for one command.
+struct Parts<'a> {
+    runtime: &'a tokio::runtime::Runtime,
+    session: &'a mut Session<Transport>,
+    host: &'a str,
+    timeout: Duration,
+}
+
 /// Runs `fut` for at most `timeout`, naming the step in errors.
 async fn within<T>(
     host: &str,
@@ -171,6 +179,24 @@ impl Client {
         })
     }
 
+    /// The session (or the error that it is gone) with what every command needs beside it.
+    fn parts(&mut self, step: &'static str) -> Result<Parts<'_>, ImapError> {
+        let Client {
+            runtime,
+            session,
+            host,
+            timeout,
+            ..
+        } = self;
+        let session = session.as_mut().ok_or_else(|| lost(host, step))?;
+        Ok(Parts {
+            runtime,
+            session,
+            host,
+            timeout: *timeout,
+        })
+    }
+
     /// Whether the server supports IDLE (otherwise [`Client::idle`] just sleeps).
     pub fn has_idle(&self) -> bool {
         self.has_idle
@@ -178,14 +204,16 @@ impl Client {
 
     /// Opens `folder`: EXAMINE when read-only (nothing can change), SELECT otherwise.
     pub fn select(&mut self, folder: &str, is_read_only: bool) -> Result<FolderStatus, ImapError> {
-        let (host, timeout) = (self.host.clone(), self.timeout);
-        let session = self.session.as_mut().ok_or_else(|| lost(&host, "SELECT"))?;
+        let Parts {
+            runtime,
+            session,
+            host,
+            timeout,
+        } = self.parts("SELECT")?;
         let mailbox = if is_read_only {
-            self.runtime
-                .block_on(within(&host, timeout, "EXAMINE", session.examine(folder)))?
+            runtime.block_on(within(host, timeout, "EXAMINE", session.examine(folder)))?
         } else {
-            self.runtime
-                .block_on(within(&host, timeout, "SELECT", session.select(folder)))?
+            runtime.block_on(within(host, timeout, "SELECT", session.select(folder)))?
         };
         Ok(FolderStatus {
             uid_validity: mailbox.uid_validity.unwrap_or(0),
@@ -195,17 +223,17 @@ impl Client {
 
     /// Messages with a UID above `last_uid`, in UID order, with their sizes.
     pub fn list_after(&mut self, last_uid: u32) -> Result<Vec<MessageInfo>, ImapError> {
-        let (host, timeout) = (self.host.clone(), self.timeout);
-        let runtime = &self.runtime;
-        let session = self
-            .session
-            .as_mut()
-            .ok_or_else(|| lost(&host, "UID FETCH"))?;
+        let Parts {
+            runtime,
+            session,
+            host,
+            timeout,
+        } = self.parts("UID FETCH")?;
         let set = format!("{}:*", last_uid.saturating_add(1));
         let mut found = runtime.block_on(async {
             let mut stream = pin!(
                 within(
-                    &host,
+                    host,
                     timeout,
                     "listing messages",
                     session.uid_fetch(&set, "(UID RFC822.SIZE)"),
@@ -213,8 +241,7 @@ impl Client {
                 .await?
             );
             let mut found = Vec::new();
-            while let Some(item) = next(&host, timeout, "listing messages", stream.as_mut()).await?
-            {
+            while let Some(item) = next(host, timeout, "listing messages", stream.as_mut()).await? {
                 // `N:*` includes the highest UID even when it is below N.
                 if let (Some(uid), Some(size)) = (item.uid, item.size)
                     && uid > last_uid
@@ -240,17 +267,17 @@ impl Client {
         if uids.is_empty() {
             return Ok(Ok(()));
         }
-        let (host, timeout) = (self.host.clone(), self.timeout);
-        let runtime = &self.runtime;
-        let session = self
-            .session
-            .as_mut()
-            .ok_or_else(|| lost(&host, "UID FETCH"))?;
+        let Parts {
+            runtime,
+            session,
+            host,
+            timeout,
+        } = self.parts("UID FETCH")?;
         let set = uid_set(uids);
         runtime.block_on(async {
             let mut stream = pin!(
                 within(
-                    &host,
+                    host,
                     timeout,
                     "fetching messages",
                     session.uid_fetch(&set, "(UID BODY.PEEK[])"),
@@ -258,8 +285,7 @@ impl Client {
                 .await?
             );
             let mut outcome = Ok(());
-            while let Some(item) =
-                next(&host, timeout, "fetching messages", stream.as_mut()).await?
+            while let Some(item) = next(host, timeout, "fetching messages", stream.as_mut()).await?
             {
                 if outcome.is_err() {
                     continue;
@@ -277,33 +303,33 @@ impl Client {
         if uids.is_empty() || *action == Action::Leave {
             return Ok(());
         }
-        let (host, timeout) = (self.host.clone(), self.timeout);
         let (has_move, has_uidplus) = (self.has_move, self.has_uidplus);
-        let runtime = &self.runtime;
-        let session = self
-            .session
-            .as_mut()
-            .ok_or_else(|| lost(&host, "acting on messages"))?;
+        let Parts {
+            runtime,
+            session,
+            host,
+            timeout,
+        } = self.parts("acting on messages")?;
         let set = uid_set(uids);
         runtime.block_on(async {
             match action {
                 Action::Leave => Ok(()),
-                Action::Flag(flag) => store_flags(session, &host, timeout, &set, flag).await,
+                Action::Flag(flag) => store_flags(session, host, timeout, &set, flag).await,
                 Action::Delete => {
-                    store_flags(session, &host, timeout, &set, "\\Deleted").await?;
-                    expunge(session, &host, timeout, &set, has_uidplus).await
+                    store_flags(session, host, timeout, &set, "\\Deleted").await?;
+                    expunge(session, host, timeout, &set, has_uidplus).await
                 }
                 Action::Move(folder) => {
                     let first =
-                        move_to(session, &host, timeout, &set, folder, has_move, has_uidplus).await;
+                        move_to(session, host, timeout, &set, folder, has_move, has_uidplus).await;
                     match first {
                         // The usual reason is a missing folder ([TRYCREATE]): create it, retry.
                         Err(ImapError::Protocol {
                             source: async_imap::error::Error::No(_),
                             ..
                         }) => {
-                            let _ = within(&host, timeout, "CREATE", session.create(folder)).await;
-                            move_to(session, &host, timeout, &set, folder, has_move, has_uidplus)
+                            let _ = within(host, timeout, "CREATE", session.create(folder)).await;
+                            move_to(session, host, timeout, &set, folder, has_move, has_uidplus)
                                 .await
                         }
                         other => other,
