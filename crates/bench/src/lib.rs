@@ -527,6 +527,30 @@ pub fn floor_events<R: io::BufRead>(input: R) -> io::Result<u64> {
     }
 }
 
+/// The floor for bytes in memory: quick-xml's event loop borrowing from them.
+pub fn floor_events_in_memory(input: &[u8]) -> io::Result<u64> {
+    let mut reader = quick_xml::Reader::from_reader(input);
+    let mut n_events = 0u64;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => return Ok(n_events),
+            Ok(_) => n_events += 1,
+            Err(e) => return Err(io::Error::other(e)),
+        }
+    }
+}
+
+/// rua's parser over bytes in memory (`parse_bytes`). Returns the number of records.
+pub fn rua_records_in_memory(input: &[u8]) -> io::Result<u64> {
+    let mut n_records = 0u64;
+    rua_report::parse_bytes(input, &mut |_: &rua_report::Record| {
+        n_records += 1;
+        Ok(())
+    })
+    .map_err(io::Error::other)?;
+    Ok(n_records)
+}
+
 /// rua's parser over `input`, records counted and dropped. Returns the number of records.
 pub fn rua_records<R: io::BufRead>(input: R) -> io::Result<u64> {
     let mut n_records = 0u64;

@@ -7,7 +7,7 @@
 
 use std::io::{self, BufRead, Read};
 
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 #[derive(Debug)]
 pub(crate) struct Utf8Lossy<R> {

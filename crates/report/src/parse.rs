@@ -34,56 +34,92 @@ pub fn parse<R: BufRead, S: RecordSink + ?Sized>(
     input: R,
     sink: &mut S,
 ) -> Result<Report, ParseError> {
-    let mut reader = Reader::from_reader(Utf8Lossy::new(input));
-    let config = reader.config_mut();
-    // Names are matched by the parser itself so that it can recover from junk elements.
-    config.check_end_names = false;
-    config.allow_unmatched_ends = true;
-    config.allow_dangling_amp = true;
-    config.check_comments = false;
+    let mut reader = Streamed(Reader::from_reader(Utf8Lossy::new(input)));
+    configure(&mut reader.0);
     let mut parser = Parser::default();
-    let mut buf = Vec::with_capacity(4096);
-    let result = parser.run(&mut reader, &mut buf, sink);
-    let lossy = reader.get_ref();
+    let result = parser.run(&mut reader, sink);
+    let lossy = reader.0.get_ref();
     let bom = if lossy.has_bom { 3 } else { 0 };
-    match result {
-        Ok(()) => {
-            if lossy.n_invalid_bytes > 0 {
-                let offset = lossy.first_invalid_offset.unwrap_or(0);
-                parser
-                    .warnings
-                    .add(WarningCode::InvalidUtf8, "", None, offset);
-                if let Some(w) = parser.warnings.list.last_mut() {
-                    w.count = lossy.n_invalid_bytes;
-                }
-            }
-            let mut report = parser.report;
-            report.warnings = parser.warnings.list;
-            for w in &mut report.warnings {
-                w.offset += bom;
-            }
-            Ok(report)
-        }
-        Err((kind, offset)) => Err(ParseError {
-            kind,
-            path: parser.path,
-            offset: offset + bom,
-        }),
-    }
+    let invalid = (lossy.n_invalid_bytes > 0).then(|| {
+        (
+            lossy.n_invalid_bytes,
+            lossy.first_invalid_offset.unwrap_or(0),
+        )
+    });
+    parser.conclude(result, bom, invalid)
 }
 
-/// Parses a report held in memory.
+/// Parses a report held in memory. Valid UTF-8 (the usual case) is read in place, without
+/// copying events into a buffer; anything else goes through the same repair as [`parse`].
+/// The result is the same either way.
 pub fn parse_bytes<S: RecordSink + ?Sized>(
     bytes: &[u8],
     sink: &mut S,
 ) -> Result<Report, ParseError> {
-    parse(bytes, sink)
+    let (text, bom) = match bytes.strip_prefix(crate::lossy::BOM) {
+        Some(rest) => (rest, 3),
+        None => (bytes, 0),
+    };
+    if std::str::from_utf8(text).is_err() {
+        return parse(bytes, sink);
+    }
+    let mut reader = Borrowed(Reader::from_reader(text));
+    configure(&mut reader.0);
+    let mut parser = Parser::default();
+    let result = parser.run(&mut reader, sink);
+    parser.conclude(result, bom, None)
+}
+
+/// Names are matched by the parser itself so that it can recover from junk elements.
+fn configure<R>(reader: &mut Reader<R>) {
+    let config = reader.config_mut();
+    config.check_end_names = false;
+    config.allow_unmatched_ends = true;
+    config.allow_dangling_amp = true;
+    config.check_comments = false;
+}
+
+/// One XML event at a time, from a stream (copied into a reused buffer) or from bytes in
+/// memory (borrowed from them).
+trait Events {
+    fn next_event<'s>(&'s mut self, buf: &'s mut Vec<u8>) -> quick_xml::Result<Event<'s>>;
+    fn buffer_position(&self) -> u64;
+    fn error_position(&self) -> u64;
+}
+
+struct Streamed<R>(Reader<R>);
+
+impl<R: BufRead> Events for Streamed<R> {
+    fn next_event<'s>(&'s mut self, buf: &'s mut Vec<u8>) -> quick_xml::Result<Event<'s>> {
+        buf.clear();
+        self.0.read_event_into(buf)
+    }
+    fn buffer_position(&self) -> u64 {
+        self.0.buffer_position()
+    }
+    fn error_position(&self) -> u64 {
+        self.0.error_position()
+    }
+}
+
+struct Borrowed<'i>(Reader<&'i [u8]>);
+
+impl Events for Borrowed<'_> {
+    fn next_event<'s>(&'s mut self, _: &'s mut Vec<u8>) -> quick_xml::Result<Event<'s>> {
+        self.0.read_event()
+    }
+    fn buffer_position(&self) -> u64 {
+        self.0.buffer_position()
+    }
+    fn error_position(&self) -> u64 {
+        self.0.error_position()
+    }
 }
 
 /// Parses a report held in memory and collects its records (for tests and small inputs).
 pub fn parse_to_vec(bytes: &[u8]) -> Result<(Report, Vec<Record>), ParseError> {
     let mut records = Vec::new();
-    let report = parse(bytes, &mut |r: &Record| {
+    let report = parse_bytes(bytes, &mut |r: &Record| {
         records.push(r.clone());
         Ok(())
     })?;
@@ -273,16 +309,48 @@ struct Parser {
 }
 
 impl Parser {
-    fn run<R: BufRead, S: RecordSink + ?Sized>(
+    /// The report (with its warnings, offsets counted from the input's first byte) or the
+    /// error, from what [`Parser::run`] returned. `invalid` is how many bytes were not UTF-8
+    /// and where the first was.
+    fn conclude(
+        mut self,
+        result: Result<(), Failure>,
+        bom: u64,
+        invalid: Option<(u64, u64)>,
+    ) -> Result<Report, ParseError> {
+        match result {
+            Ok(()) => {
+                if let Some((n_invalid, offset)) = invalid {
+                    self.warnings
+                        .add(WarningCode::InvalidUtf8, "", None, offset);
+                    if let Some(w) = self.warnings.list.last_mut() {
+                        w.count = n_invalid;
+                    }
+                }
+                let mut report = self.report;
+                report.warnings = self.warnings.list;
+                for w in &mut report.warnings {
+                    w.offset += bom;
+                }
+                Ok(report)
+            }
+            Err((kind, offset)) => Err(ParseError {
+                kind,
+                path: self.path,
+                offset: offset + bom,
+            }),
+        }
+    }
+
+    fn run<E: Events, S: RecordSink + ?Sized>(
         &mut self,
-        reader: &mut Reader<R>,
-        buf: &mut Vec<u8>,
+        reader: &mut E,
         sink: &mut S,
     ) -> Result<(), Failure> {
+        let mut buf = Vec::with_capacity(4096);
         loop {
-            buf.clear();
             self.offset = reader.buffer_position();
-            let event = match reader.read_event_into(buf) {
+            let event = match reader.next_event(&mut buf) {
                 Ok(event) => event,
                 Err(e) => return Err((ErrorKind::Xml(e), reader.error_position())),
             };

@@ -1,6 +1,9 @@
-//! `rua-bench parse FILE --mode rua|floor`: reads FILE once and prints one line:
-//! `mode bytes seconds mb_per_s peak_rss_bytes records`. `floor` is the bare quick-xml event
-//! loop over the same bytes (read and tokenize only), the lower bound rua is measured against.
+//! `rua-bench parse FILE --mode rua|floor|rua-in-memory|floor-in-memory`: reads FILE once and
+//! prints one line: `mode bytes seconds mb_per_s peak_rss_bytes records`. `floor` is the bare
+//! quick-xml event loop over the same bytes (read and tokenize only), the lower bound rua is
+//! measured against. `rua` and `floor` stream the file; the `-in-memory` modes read it first
+//! (not timed, and counted in the peak RSS) and parse it in place, as `rua ingest` does with
+//! payloads that fit its in-memory limit.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -8,7 +11,9 @@ use std::fs::File;
 use std::io::{self, BufReader};
 use std::time::Instant;
 
-use rua_bench::{floor_events, peak_rss_bytes, rua_records};
+use rua_bench::{
+    floor_events, floor_events_in_memory, peak_rss_bytes, rua_records, rua_records_in_memory,
+};
 
 fn floor(path: &str) -> io::Result<u64> {
     floor_events(BufReader::with_capacity(64 * 1024, File::open(path)?))
@@ -26,14 +31,20 @@ fn main() -> io::Result<()> {
         args.get(2).map(String::as_str),
         args.get(3),
     ) else {
-        eprintln!("usage: rua-bench parse FILE --mode rua|floor");
+        eprintln!("usage: rua-bench parse FILE --mode rua|floor|rua-in-memory|floor-in-memory");
         std::process::exit(2)
     };
     let bytes = std::fs::metadata(path)?.len();
+    let in_memory = match mode.as_str() {
+        "floor-in-memory" | "rua-in-memory" => std::fs::read(path)?,
+        _ => Vec::new(),
+    };
     let started = Instant::now();
     let count = match mode.as_str() {
         "floor" => floor(path)?,
         "rua" => rua(path)?,
+        "floor-in-memory" => floor_events_in_memory(&in_memory)?,
+        "rua-in-memory" => rua_records_in_memory(&in_memory)?,
         _ => {
             eprintln!("unknown mode {mode}");
             std::process::exit(2)
