@@ -27,6 +27,8 @@ pub struct Database {
     pub lock_timeout_secs: Option<u64>,
     /// Keep each accepted report's XML for `rua reparse` (default true).
     pub keep_raw: Option<bool>,
+    /// DuckDB's memory limit for the commands that write (default 128MB).
+    pub memory_limit: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

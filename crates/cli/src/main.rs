@@ -255,6 +255,9 @@ fn init_logging(cli: &Cli) {
         .init();
 }
 
+/// DuckDB's memory limit for commands that write, unless the configuration says otherwise.
+const DEFAULT_MEMORY_LIMIT: &str = "128MB";
+
 /// What the command line, the environment and the configuration file decided together.
 struct Settings {
     db: PathBuf,
@@ -288,10 +291,14 @@ impl Settings {
     }
 
     fn options(&self, is_read_only: bool, keep_raw: bool) -> OpenOptions {
+        // Ingest keeps its memory flat: what DuckDB holds beyond this is spilled or
+        // checkpointed (queries that only read get DuckDB's default).
+        let memory_limit = self.config.database.memory_limit.as_deref();
         OpenOptions {
             lock_timeout: self.lock_timeout,
             is_read_only,
             keep_raw,
+            memory_limit: Some(memory_limit.unwrap_or(DEFAULT_MEMORY_LIMIT).to_owned()),
         }
     }
 
@@ -541,7 +548,10 @@ fn main() -> ExitCode {
             let is_database = e.downcast_ref::<StoreError>().is_some_and(|s| {
                 matches!(
                     s,
-                    StoreError::Locked { .. } | StoreError::TooNew { .. } | StoreError::Open { .. }
+                    StoreError::Locked { .. }
+                        | StoreError::TooNew { .. }
+                        | StoreError::Open { .. }
+                        | StoreError::Incomplete { .. }
                 )
             });
             ExitCode::from(if is_database {

@@ -110,7 +110,11 @@ impl Store {
         }
         let mut options = vec![match spec.format {
             ExportFormat::Csv => "FORMAT csv, HEADER true".to_owned(),
-            ExportFormat::Parquet => "FORMAT parquet, COMPRESSION zstd".to_owned(),
+            // Snappy, as Spark writes by default; dictionaries only for columns with few
+            // distinct values (building one for addresses costs more than it saves).
+            ExportFormat::Parquet => {
+                "FORMAT parquet, COMPRESSION snappy, DICTIONARY_SIZE_LIMIT 4096".to_owned()
+            }
             ExportFormat::Json => "FORMAT json".to_owned(),
         }];
         if !spec.partition_by.is_empty() {

@@ -5,17 +5,18 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use duckdb::params;
-use duckdb::types::{TimeUnit, Value as DbValue};
-use rua_report::{Coded, Record, RecordSink, Report, SinkError, Vocabulary};
+use rua_report::{Record, RecordSink, Report, SinkError};
 
 use crate::writer::{Job, Writer};
 use crate::{Content, Store, StoreError};
 
 /// Records of one report buffered before its rows go to DuckDB inside its own transaction.
-const SPILL_RECORDS: usize = 50_000;
+const SPILL_RECORDS: usize = 20_000;
 /// Rows of finished reports buffered before one batch transaction commits them.
 const BATCH_ROWS: usize = 100_000;
 const BATCH_REPORTS: usize = 5_000;
+/// Bytes of text and kept payloads buffered before a batch commits (bounds memory).
+const BATCH_BYTES: usize = 24 << 20;
 
 /// Where a payload came from, as stored.
 #[derive(Debug, Clone, Default)]
@@ -124,19 +125,11 @@ fn identity(
     *h.finalize().as_bytes()
 }
 
-fn now_micros() -> DbValue {
-    let micros = SystemTime::now()
+/// Now, in microseconds since the epoch.
+fn now_micros() -> i64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64);
-    DbValue::Timestamp(TimeUnit::Microsecond, micros)
-}
-
-fn coded<T: Vocabulary>(c: &Coded<T>) -> (Option<&'static str>, Option<String>) {
-    (c.as_str(), c.raw.as_deref().map(str::to_owned))
-}
-
-fn domain(raw: &Option<String>) -> (Option<String>, Option<String>) {
-    (raw.as_deref().map(normalize_domain), raw.clone())
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 /// The /24 (IPv4) or /64 (IPv6) network of an address, as `192.0.2.0/24`.
@@ -318,12 +311,8 @@ impl Store {
         }
         let key = st.next_reject_key;
         st.next_reject_key += 1;
-        st.pending.rejects.push(RejectFull {
-            key,
-            run_id: st.run_id,
-            row,
-            content,
-        });
+        st.pending
+            .push_reject(key, st.run_id, now_micros(), &row, &content);
         self.maybe_flush()?;
         Ok(true)
     }
@@ -345,21 +334,18 @@ impl Store {
         }
         let key = st.next_payload_key;
         st.next_payload_key += 1;
-        let row = OtherFull {
-            key,
-            run_id: st.run_id,
-            kind: kind.to_owned(),
-            origin,
-            content,
-        };
-        st.pending.others.push(row);
+        st.pending
+            .push_other(key, st.run_id, now_micros(), kind, &origin, &content);
         self.maybe_flush()?;
         Ok(true)
     }
 
     fn maybe_flush(&mut self) -> Result<(), StoreError> {
         let st = &self.ingest;
-        if st.pending.len() >= BATCH_ROWS || st.n_pending_reports >= BATCH_REPORTS {
+        if st.pending.len() >= BATCH_ROWS
+            || st.n_pending_reports >= BATCH_REPORTS
+            || st.pending.bytes_len() >= BATCH_BYTES
+        {
             self.flush_pending()?;
         }
         Ok(())
@@ -368,14 +354,20 @@ impl Store {
     /// Hands the finished reports buffered so far to the background writer, which commits
     /// them in one transaction while parsing goes on.
     fn flush_pending(&mut self) -> Result<(), StoreError> {
-        if self.ingest.pending.is_empty() {
+        // A report being spilled has its transaction open on the writer: batches wait.
+        if self.ingest.pending.is_empty() || self.ingest.is_spilled {
             return Ok(());
         }
-        let job = Job {
+        let job = Job::Batch {
             rows: std::mem::take(&mut self.ingest.pending),
             replaced: std::mem::take(&mut self.ingest.pending_replaced),
         };
         self.ingest.n_pending_reports = 0;
+        self.submit(job)
+    }
+
+    /// Hands a job to the background writer (started on first use).
+    fn submit(&mut self, job: Job) -> Result<(), StoreError> {
         if self.writer.is_none() {
             let conn = self
                 .conn
@@ -406,33 +398,218 @@ impl Store {
         }
     }
 
-    /// Writes the current report's rows inside its own open transaction (after removing the
-    /// rows of the stored report it replaces, if any).
-    fn spill(&mut self, replacing: Option<i64>) -> Result<(), StoreError> {
-        if !self.ingest.is_spilled {
-            self.commit()?;
-            self.conn
-                .execute_batch("BEGIN TRANSACTION")
-                .map_err(StoreError::db("writing reports"))?;
-            self.ingest.is_spilled = true;
-            if let Some(key) = replacing {
-                Store::delete_reports(&self.conn, &[key])
-                    .map_err(StoreError::db("replacing a report"))?;
-            }
+    /// Hands the current report's rows so far to the writer, inside the report's own
+    /// transaction, which the first part opens (after the rows of the stored report it
+    /// replaces, if any, are removed) and the last commits.
+    fn spill(&mut self, replacing: Option<i64>, is_last: bool) -> Result<(), StoreError> {
+        let is_first = !self.ingest.is_spilled;
+        if is_first {
+            // Reports finished before this one are committed before its transaction opens.
+            self.flush_pending()?;
         }
-        let result = self.ingest.current.append(&self.conn);
-        result.map_err(StoreError::db("writing reports"))
+        self.ingest.is_spilled = !is_last;
+        let job = Job::Spill {
+            rows: std::mem::take(&mut self.ingest.current),
+            replaced: replacing.filter(|_| is_first),
+            is_first,
+            is_last,
+        };
+        self.submit(job)
     }
 
     fn discard_current(&mut self) -> Result<(), StoreError> {
         self.ingest.current.clear();
         if self.ingest.is_spilled {
             self.ingest.is_spilled = false;
-            self.conn
-                .execute_batch("ROLLBACK")
-                .map_err(StoreError::db("discarding a report"))?;
+            self.submit(Job::RollBack)?;
         }
         Ok(())
+    }
+}
+
+impl Store {
+    /// Decides what becomes of a report whose rows are in `current` (new, duplicate,
+    /// conflict or replacement) and stores it accordingly. `key` is the report's key and,
+    /// when it replaces a stored report, that report's `conflict_of`.
+    fn conclude(
+        &mut self,
+        key: (i64, Option<Option<i64>>),
+        mut hasher: blake3::Hasher,
+        report: &Report,
+        content: Content,
+        origin: &Origin,
+    ) -> Result<Outcome, StoreError> {
+        let (report_key, replacing) = key;
+        hash_report(&mut hasher, report);
+        let content_hash = hasher.finalize().to_hex().to_string();
+        let store = self;
+        let st = &mut store.ingest;
+        st.counts.bytes_read += content.n_bytes;
+        let domain = report.policy.domain.as_deref().map(normalize_domain);
+        let id = identity(
+            report.org_name.as_deref(),
+            report.email.as_deref(),
+            &report.report_id,
+            domain.as_deref(),
+            report.begin,
+            report.end,
+        );
+        let outcome = match (replacing, st.known.get_mut(&id)) {
+            (Some(_), _) => Outcome::Replaced { report_key },
+            (None, None) => {
+                st.known.insert(
+                    id,
+                    Known {
+                        first_key: report_key,
+                        hashes: vec![content_hash.clone()],
+                    },
+                );
+                Outcome::New { report_key }
+            }
+            (None, Some(known)) if known.hashes.contains(&content_hash) => Outcome::Duplicate {
+                of: known.first_key,
+            },
+            (None, Some(known)) => {
+                known.hashes.push(content_hash.clone());
+                Outcome::Conflict {
+                    report_key,
+                    of: known.first_key,
+                }
+            }
+        };
+        let conflict_of = match outcome {
+            Outcome::Duplicate { .. } => {
+                st.counts.n_duplicates += 1;
+                store.discard_current()?;
+                return Ok(outcome);
+            }
+            Outcome::New { .. } => {
+                st.counts.n_reports_new += 1;
+                None
+            }
+            Outcome::Conflict { of, .. } => {
+                st.counts.n_conflicts += 1;
+                Some(of)
+            }
+            Outcome::Replaced { .. } => replacing.flatten(),
+        };
+        st.counts.n_records += report.n_records;
+        st.counts.n_messages += report.n_messages;
+        let raw = if store.options.keep_raw {
+            content.raw_gz
+        } else {
+            None
+        };
+        let row = ReportRow {
+            key: report_key,
+            run_id: st.run_id,
+            report,
+            domain: domain.as_deref(),
+            content_hash: &content_hash,
+            n_bytes: content.n_bytes,
+            raw: raw.as_deref(),
+            conflict_of,
+            origin,
+        };
+        st.current.push_report(&row, now_micros());
+        if st.is_spilled {
+            store.spill(None, true)?;
+        } else {
+            st.pending.extend(&st.current);
+            st.current.clear();
+            if replacing.is_some() {
+                st.pending_replaced.push(report_key);
+            }
+            st.n_pending_reports += 1;
+            store.maybe_flush()?;
+        }
+        Ok(outcome)
+    }
+}
+
+/// One report parsed apart from the store, e.g. on another thread: the record sink while
+/// it is parsed, then handed to [`Store::add_report`]. Its buffers can be reused for the
+/// next report ([`ParsedReport::reset`]).
+#[derive(Default)]
+pub struct ParsedReport {
+    report_key: i64,
+    rows: Rows,
+    content: blake3::Hasher,
+    n_records: usize,
+}
+
+impl std::fmt::Debug for ParsedReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParsedReport")
+            .field("report_key", &self.report_key)
+            .field("n_records", &self.n_records)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ParsedReport {
+    /// An empty report for a key from [`Store::reserve_report_key`].
+    pub fn new(report_key: i64) -> Self {
+        ParsedReport {
+            report_key,
+            ..ParsedReport::default()
+        }
+    }
+
+    /// Empties the report for another key, keeping its memory.
+    pub fn reset(&mut self, report_key: i64) {
+        self.report_key = report_key;
+        self.rows.clear();
+        self.content.reset();
+        self.n_records = 0;
+    }
+}
+
+impl RecordSink for ParsedReport {
+    fn record(&mut self, r: &Record) -> Result<(), SinkError> {
+        let index = i32_of(self.n_records);
+        self.n_records += 1;
+        hash_record(&mut self.content, r);
+        self.rows.push_record(self.report_key, index, r);
+        Ok(())
+    }
+}
+
+impl Store {
+    /// A key for an aggregate payload about to be parsed into a [`ParsedReport`]; the
+    /// payload counts as read whatever becomes of it.
+    pub fn reserve_report_key(&mut self) -> i64 {
+        let key = self.ingest.next_report_key;
+        self.ingest.next_report_key += 1;
+        self.ingest.counts.n_payloads += 1;
+        key
+    }
+
+    /// Stores a report parsed apart, unless it is a duplicate. `parsed` is left empty, ready
+    /// for [`ParsedReport::reset`].
+    pub fn add_report(
+        &mut self,
+        parsed: &mut ParsedReport,
+        report: &Report,
+        content: Content,
+        origin: &Origin,
+    ) -> Result<Outcome, StoreError> {
+        if self.ingest.is_spilled || !self.ingest.current.is_empty() {
+            self.discard_current()?;
+        }
+        std::mem::swap(&mut self.ingest.current, &mut parsed.rows);
+        let hasher = std::mem::take(&mut parsed.content);
+        let key = (parsed.report_key, None);
+        let result = self.conclude(key, hasher, report, content, origin);
+        // `current` is empty again (its rows went to the batch, or were a duplicate's).
+        std::mem::swap(&mut self.ingest.current, &mut parsed.rows);
+        parsed.rows.clear();
+        result
+    }
+
+    /// Whether accepted reports keep their raw payload (workers need not compress it if not).
+    pub fn keeps_raw(&self) -> bool {
+        self.options.keep_raw
     }
 }
 
@@ -458,15 +635,14 @@ impl std::fmt::Debug for ReportWriter<'_> {
 
 impl RecordSink for ReportWriter<'_> {
     fn record(&mut self, r: &Record) -> Result<(), SinkError> {
-        let key = self.report_key;
         let index = i32_of(self.n_records);
         self.n_records += 1;
         hash_record(&mut self.content, r);
         let rows = &mut self.store.ingest.current;
-        rows.push_record(key, index, r);
-        if rows.records.len() >= SPILL_RECORDS {
+        rows.push_record(self.report_key, index, r);
+        if rows.records_len() >= SPILL_RECORDS {
             let replacing = self.replacing.map(|_| self.report_key);
-            self.store.spill(replacing)?;
+            self.store.spill(replacing, false)?;
         }
         Ok(())
     }
@@ -475,126 +651,19 @@ impl RecordSink for ReportWriter<'_> {
 impl ReportWriter<'_> {
     /// Stores the parsed report unless it is a duplicate.
     pub fn finish(
-        mut self,
+        self,
         report: &Report,
         content: Content,
         origin: &Origin,
     ) -> Result<Outcome, StoreError> {
-        hash_report(&mut self.content, report);
-        let content_hash = self.content.finalize().to_hex().to_string();
-        let store = self.store;
-        let st = &mut store.ingest;
-        st.counts.bytes_read += content.n_bytes;
-        let domain = report.policy.domain.as_deref().map(normalize_domain);
-        let id = identity(
-            report.org_name.as_deref(),
-            report.email.as_deref(),
-            &report.report_id,
-            domain.as_deref(),
-            report.begin,
-            report.end,
-        );
-        let outcome = match (self.replacing, st.known.get_mut(&id)) {
-            (Some(_), _) => Outcome::Replaced {
-                report_key: self.report_key,
-            },
-            (None, None) => {
-                st.known.insert(
-                    id,
-                    Known {
-                        first_key: self.report_key,
-                        hashes: vec![content_hash.clone()],
-                    },
-                );
-                Outcome::New {
-                    report_key: self.report_key,
-                }
-            }
-            (None, Some(known)) if known.hashes.contains(&content_hash) => Outcome::Duplicate {
-                of: known.first_key,
-            },
-            (None, Some(known)) => {
-                known.hashes.push(content_hash.clone());
-                Outcome::Conflict {
-                    report_key: self.report_key,
-                    of: known.first_key,
-                }
-            }
-        };
-        let conflict_of = match outcome {
-            Outcome::Duplicate { .. } => {
-                st.counts.n_duplicates += 1;
-                store.discard_current()?;
-                return Ok(outcome);
-            }
-            Outcome::New { .. } => {
-                st.counts.n_reports_new += 1;
-                None
-            }
-            Outcome::Conflict { of, .. } => {
-                st.counts.n_conflicts += 1;
-                Some(of)
-            }
-            Outcome::Replaced { .. } => self.replacing.flatten(),
-        };
-        st.counts.n_records += report.n_records;
-        st.counts.n_messages += report.n_messages;
-        let raw = if store.options.keep_raw {
-            content.raw_gz
-        } else {
-            None
-        };
-        let run_id = st.run_id;
-        st.current.push_report(ReportFull {
-            key: self.report_key,
-            run_id,
-            report: report.clone(),
-            domain,
-            content_hash,
-            n_bytes: content.n_bytes,
-            raw,
-            conflict_of,
-            origin: origin.clone(),
-        });
-        if st.is_spilled {
-            let result = st
-                .current
-                .append(&store.conn)
-                .and_then(|()| store.conn.execute_batch("COMMIT"));
-            st.is_spilled = false;
-            if let Err(e) = result {
-                let _ = store.conn.execute_batch("ROLLBACK");
-                return Err(StoreError::Db {
-                    context: "writing reports",
-                    source: e,
-                });
-            }
-        } else {
-            let current = std::mem::take(&mut st.current);
-            st.pending.extend(current);
-            if self.replacing.is_some() {
-                st.pending_replaced.push(self.report_key);
-            }
-            st.n_pending_reports += 1;
-            store.maybe_flush()?;
-        }
-        Ok(outcome)
+        let key = (self.report_key, self.replacing);
+        self.store
+            .conclude(key, self.content, report, content, origin)
     }
 
     /// Discards what was received (the report failed to parse).
     pub fn abort(self) -> Result<(), StoreError> {
         self.store.discard_current()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn networks_are_slash_24_and_slash_64() {
-        let net = |s: &str| super::network(s.parse().expect("ip"));
-        assert_eq!(net("192.0.2.77"), "192.0.2.0/24");
-        assert_eq!(net("2001:db8:f403:c005::5"), "2001:db8:f403:c005::/64");
-        assert_eq!(net("2001:db8::1"), "2001:db8::/64");
     }
 }
 
@@ -682,380 +751,342 @@ fn hash_report(h: &mut blake3::Hasher, r: &Report) {
     }
 }
 
-struct ReportFull {
+/// A finished report's own values, for its `reports` row.
+struct ReportRow<'a> {
     key: i64,
     run_id: i64,
-    report: Report,
-    domain: Option<String>,
-    content_hash: String,
+    report: &'a Report,
+    domain: Option<&'a str>,
+    content_hash: &'a str,
     n_bytes: u64,
-    raw: Option<Vec<u8>>,
+    raw: Option<&'a [u8]>,
     conflict_of: Option<i64>,
-    origin: Origin,
+    origin: &'a Origin,
 }
 
-struct RejectFull {
-    key: i64,
-    run_id: i64,
-    row: RejectRow,
-    content: Content,
-}
+use crate::columns::{Columns, Kind, Row};
+use Kind::{Blob, Bool, Int32 as I32, Int64 as I64, Text as T, Timestamp as Ts};
 
-struct OtherFull {
-    key: i64,
-    run_id: i64,
-    kind: String,
-    origin: Origin,
-    content: Content,
-}
+/// Column kinds of each table, in the order of `sql/migrations` (checked by a test).
+pub(crate) const TABLES: [(&str, &[Kind]); 9] = [
+    (
+        "reports",
+        &[
+            I64, I64, Ts, T, T, T, T, Ts, Ts, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, I32, T,
+            T, T, T, T, T, T, T, Bool, Bool, I64, I64, T, I64, I64, T, T, T, T, T, T, T, Blob,
+        ],
+    ),
+    ("report_errors", &[I64, I32, T]),
+    ("report_warnings", &[I64, T, T, T, I64, I64]),
+    (
+        "records",
+        &[
+            I64, I32, T, T, T, I64, T, T, T, T, T, T, T, T, T, T, T, T, T, I32, I32, Bool, Bool,
+            Bool, Bool, Bool, Bool,
+        ],
+    ),
+    ("dkim_results", &[I64, I32, I32, T, T, T, T, T, T]),
+    ("spf_results", &[I64, I32, I32, T, T, T, T, T, T, T]),
+    ("override_reasons", &[I64, I32, I32, T, T, T]),
+    (
+        "rejects",
+        &[I64, I64, Ts, T, T, T, T, T, T, T, T, T, T, I64, Blob],
+    ),
+    (
+        "other_payloads",
+        &[I64, I64, Ts, T, T, T, T, T, T, T, T, I64, Blob],
+    ),
+];
 
-struct RecordRow {
-    key: i64,
-    index: i32,
-    source_ip: Option<String>,
-    source_ip_raw: String,
-    source_network: Option<String>,
-    count: i64,
-    disposition: (Option<&'static str>, Option<String>),
-    dkim: (Option<&'static str>, Option<String>),
-    spf: (Option<&'static str>, Option<String>),
-    header_from: (Option<String>, Option<String>),
-    envelope_from: (Option<String>, Option<String>),
-    envelope_to: (Option<String>, Option<String>),
-    header_from_org: Option<String>,
-    n_dkim: i32,
-    n_spf: i32,
-    alignment: rua_align::Alignment,
-}
-
-struct AuthRow {
-    key: i64,
-    record: i32,
-    index: i32,
-    domain: (Option<String>, Option<String>),
-    /// DKIM selector, or SPF scope (normalized).
-    detail: Option<String>,
-    scope_raw: Option<String>,
-    result: (Option<&'static str>, Option<String>),
-    human: Option<String>,
-}
-
-struct ReasonRow {
-    key: i64,
-    record: i32,
-    index: i32,
-    kind: (Option<&'static str>, Option<String>),
-    comment: Option<String>,
-}
-
-/// Rows waiting to be appended, by table.
-#[derive(Default)]
+/// Rows waiting to be appended, one [`Columns`] per table of [`TABLES`], in that order.
 pub(crate) struct Rows {
-    reports: Vec<ReportFull>,
-    records: Vec<RecordRow>,
-    dkim: Vec<AuthRow>,
-    spf: Vec<AuthRow>,
-    reasons: Vec<ReasonRow>,
-    rejects: Vec<RejectFull>,
-    others: Vec<OtherFull>,
+    tables: [Columns; 9],
+}
+
+const RECORDS: usize = 3;
+const REJECTS: usize = 7;
+const OTHERS: usize = 8;
+
+impl Default for Rows {
+    fn default() -> Self {
+        Rows {
+            tables: TABLES.map(|(_, kinds)| Columns::new(kinds)),
+        }
+    }
+}
+
+fn n64(n: u64) -> Option<i64> {
+    Some(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 impl Rows {
     fn len(&self) -> usize {
-        self.reports.len()
-            + self.records.len()
-            + self.dkim.len()
-            + self.spf.len()
-            + self.reasons.len()
-            + self.rejects.len()
-            + self.others.len()
+        self.tables.iter().map(Columns::len).sum()
     }
 
     fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.tables.iter().all(Columns::is_empty)
+    }
+
+    /// Bytes of text and blobs held.
+    fn bytes_len(&self) -> usize {
+        self.tables.iter().map(Columns::bytes_len).sum()
+    }
+
+    fn records_len(&self) -> usize {
+        self.tables[RECORDS].len()
     }
 
     fn clear(&mut self) {
-        *self = Rows::default();
+        self.tables.iter_mut().for_each(Columns::clear);
     }
 
-    fn extend(&mut self, other: Rows) {
-        self.reports.extend(other.reports);
-        self.records.extend(other.records);
-        self.dkim.extend(other.dkim);
-        self.spf.extend(other.spf);
-        self.reasons.extend(other.reasons);
-        self.rejects.extend(other.rejects);
-        self.others.extend(other.others);
+    fn extend(&mut self, other: &Rows) {
+        for (mine, theirs) in self.tables.iter_mut().zip(&other.tables) {
+            mine.extend(theirs);
+        }
     }
 
-    fn push_report(&mut self, report: ReportFull) {
-        self.reports.push(report);
+    fn push_report(&mut self, f: &ReportRow<'_>, now: i64) {
+        let r = f.report;
+        let p = &r.policy;
+        let o = f.origin;
+        let [reports, errors, warnings, ..] = &mut self.tables;
+        reports
+            .row()
+            .int64(Some(f.key))
+            .int64(Some(f.run_id))
+            .int64(Some(now))
+            .text(r.org_name.as_deref())
+            .text(r.email.as_deref())
+            .text(r.extra_contact_info.as_deref())
+            .text(Some(&r.report_id))
+            .seconds(r.begin)
+            .seconds(r.end)
+            .text(Some(&r.begin_raw))
+            .text(Some(&r.end_raw))
+            .text(r.generator.as_deref())
+            .text(f.domain)
+            .text(p.domain.as_deref())
+            .text(p.adkim.as_str())
+            .text(p.adkim.raw.as_deref())
+            .text(p.aspf.as_str())
+            .text(p.aspf.raw.as_deref())
+            .text(p.p.as_str())
+            .text(p.p.raw.as_deref())
+            .text(p.sp.as_str())
+            .text(p.sp.raw.as_deref())
+            .text(p.np.as_str())
+            .text(p.np.raw.as_deref())
+            .int32(p.pct.map(|pct| i32::try_from(pct).unwrap_or(i32::MAX)))
+            .text(p.pct_raw.as_deref())
+            .text(p.fo.as_deref())
+            .text(p.testing.as_str())
+            .text(p.testing.raw.as_deref())
+            .text(p.discovery_method.as_str())
+            .text(p.discovery_method.raw.as_deref())
+            .text(r.namespace.as_deref())
+            .text(r.version.as_deref())
+            .bool(r.is_dmarcbis())
+            .bool(r.is_recovered)
+            .int64(n64(r.n_records))
+            .int64(n64(r.n_messages))
+            .text(Some(f.content_hash))
+            .int64(n64(f.n_bytes))
+            .int64(f.conflict_of)
+            .text(Some(&o.source))
+            .text(Some(&o.chain))
+            .text(o.file_name.as_deref())
+            .text(o.message_id.as_deref())
+            .text(o.message_subject.as_deref())
+            .text(o.message_from.as_deref())
+            .text(o.message_date.as_deref())
+            .blob(f.raw);
+        for (i, e) in r.errors.iter().enumerate() {
+            errors
+                .row()
+                .int64(Some(f.key))
+                .int32(Some(i32_of(i)))
+                .text(Some(e));
+        }
+        for w in &r.warnings {
+            warnings
+                .row()
+                .int64(Some(f.key))
+                .text(Some(w.code.as_str()))
+                .text(Some(&w.path))
+                .text(w.raw.as_deref())
+                .int64(n64(w.count))
+                .int64(n64(w.offset));
+        }
     }
 
     fn push_record(&mut self, key: i64, index: i32, r: &Record) {
-        let header_from = domain(&r.header_from);
-        let header_from_org = header_from
-            .0
-            .as_deref()
-            .map(|d| rua_align::organizational_domain(d).to_owned());
-        self.records.push(RecordRow {
-            key,
-            index,
-            source_ip: r.source_ip.map(|ip| ip.to_string()),
-            source_ip_raw: r.source_ip_raw.clone(),
-            source_network: r.source_ip.map(network),
-            count: i64::try_from(r.count).unwrap_or(i64::MAX),
-            disposition: coded(&r.disposition),
-            dkim: coded(&r.dkim_verdict),
-            spf: coded(&r.spf_verdict),
-            header_from,
-            envelope_from: domain(&r.envelope_from),
-            envelope_to: domain(&r.envelope_to),
-            header_from_org,
-            n_dkim: i32_of(r.dkim.len()),
-            n_spf: i32_of(r.spf.len()),
-            alignment: rua_align::evaluate(r),
-        });
+        let [.., records, dkim, spf, reasons, _, _] = &mut self.tables;
+        let header_from = r.header_from.as_deref().map(normalize_domain);
+        let header_from_org = header_from.as_deref().map(rua_align::organizational_domain);
+        let envelope_from = r.envelope_from.as_deref().map(normalize_domain);
+        let envelope_to = r.envelope_to.as_deref().map(normalize_domain);
+        let alignment = rua_align::evaluate(r);
+        let ip = r.source_ip.map(|ip| ip.to_string());
+        let net = r.source_ip.map(network);
+        records
+            .row()
+            .int64(Some(key))
+            .int32(Some(index))
+            .text(ip.as_deref())
+            .text(Some(&r.source_ip_raw))
+            .text(net.as_deref())
+            .int64(Some(i64::try_from(r.count).unwrap_or(i64::MAX)))
+            .text(r.disposition.as_str())
+            .text(r.disposition.raw.as_deref())
+            .text(r.dkim_verdict.as_str())
+            .text(r.dkim_verdict.raw.as_deref())
+            .text(r.spf_verdict.as_str())
+            .text(r.spf_verdict.raw.as_deref())
+            .text(header_from.as_deref())
+            .text(r.header_from.as_deref())
+            .text(envelope_from.as_deref())
+            .text(r.envelope_from.as_deref())
+            .text(envelope_to.as_deref())
+            .text(r.envelope_to.as_deref())
+            .text(header_from_org)
+            .int32(Some(i32_of(r.dkim.len())))
+            .int32(Some(i32_of(r.spf.len())))
+            .bool(alignment.is_dkim_pass)
+            .bool(alignment.is_spf_pass)
+            .bool(alignment.is_dkim_aligned_relaxed)
+            .bool(alignment.is_dkim_aligned_strict)
+            .bool(alignment.is_spf_aligned_relaxed)
+            .bool(alignment.is_spf_aligned_strict);
         for (i, d) in r.dkim.iter().enumerate() {
-            self.dkim.push(AuthRow {
-                key,
-                record: index,
-                index: i32_of(i),
-                domain: domain(&d.domain),
-                detail: d.selector.clone(),
-                scope_raw: None,
-                result: coded(&d.result),
-                human: d.human_result.clone(),
-            });
+            let domain = d.domain.as_deref().map(normalize_domain);
+            dkim.row()
+                .int64(Some(key))
+                .int32(Some(index))
+                .int32(Some(i32_of(i)))
+                .text(domain.as_deref())
+                .text(d.domain.as_deref())
+                .text(d.selector.as_deref())
+                .text(d.result.as_str())
+                .text(d.result.raw.as_deref())
+                .text(d.human_result.as_deref());
         }
-        for (i, s) in r.spf.iter().enumerate() {
-            self.spf.push(AuthRow {
-                key,
-                record: index,
-                index: i32_of(i),
-                domain: domain(&s.domain),
-                detail: s.scope.as_str().map(str::to_owned),
-                scope_raw: s.scope.raw.as_deref().map(str::to_owned),
-                result: coded(&s.result),
-                human: s.human_result.clone(),
-            });
+        for (i, f) in r.spf.iter().enumerate() {
+            let domain = f.domain.as_deref().map(normalize_domain);
+            spf.row()
+                .int64(Some(key))
+                .int32(Some(index))
+                .int32(Some(i32_of(i)))
+                .text(domain.as_deref())
+                .text(f.domain.as_deref())
+                .text(f.scope.as_str())
+                .text(f.scope.raw.as_deref())
+                .text(f.result.as_str())
+                .text(f.result.raw.as_deref())
+                .text(f.human_result.as_deref());
         }
         for (i, reason) in r.reasons.iter().enumerate() {
-            self.reasons.push(ReasonRow {
-                key,
-                record: index,
-                index: i32_of(i),
-                kind: coded(&reason.kind),
-                comment: reason.comment.clone(),
-            });
+            reasons
+                .row()
+                .int64(Some(key))
+                .int32(Some(index))
+                .int32(Some(i32_of(i)))
+                .text(reason.kind.as_str())
+                .text(reason.kind.raw.as_deref())
+                .text(reason.comment.as_deref());
         }
+    }
+
+    fn push_reject(&mut self, key: i64, run_id: i64, now: i64, row: &RejectRow, content: &Content) {
+        let mut r = self.tables[REJECTS].row();
+        r.int64(Some(key))
+            .int64(Some(run_id))
+            .int64(Some(now))
+            .text(Some(&row.payload_kind))
+            .text(Some(&row.reason_code))
+            .text(Some(&row.reason));
+        payload_tail(&mut r, &row.origin, content);
+    }
+
+    fn push_other(
+        &mut self,
+        key: i64,
+        run_id: i64,
+        now: i64,
+        kind: &str,
+        origin: &Origin,
+        content: &Content,
+    ) {
+        let mut r = self.tables[OTHERS].row();
+        r.int64(Some(key))
+            .int64(Some(run_id))
+            .int64(Some(now))
+            .text(Some(kind));
+        payload_tail(&mut r, origin, content);
     }
 
     /// Appends every buffered row in the connection's current transaction, then empties.
     pub(crate) fn append(&mut self, conn: &duckdb::Connection) -> duckdb::Result<()> {
-        let now = now_micros();
-        if !self.reports.is_empty() {
-            let mut app = conn.appender("reports")?;
-            let mut errors = conn.appender("report_errors")?;
-            let mut warnings = conn.appender("report_warnings")?;
-            for f in self.reports.drain(..) {
-                let r = &f.report;
-                let p = &r.policy;
-                let (adkim, adkim_raw) = coded(&p.adkim);
-                let (aspf, aspf_raw) = coded(&p.aspf);
-                let (pol_p, p_raw) = coded(&p.p);
-                let (sp, sp_raw) = coded(&p.sp);
-                let (np, np_raw) = coded(&p.np);
-                let (testing, testing_raw) = coded(&p.testing);
-                let (discovery, discovery_raw) = coded(&p.discovery_method);
-                let o = &f.origin;
-                app.append_row(params![
-                    f.key,
-                    f.run_id,
-                    now.clone(),
-                    r.org_name,
-                    r.email,
-                    r.extra_contact_info,
-                    r.report_id,
-                    DbValue::Timestamp(TimeUnit::Second, r.begin),
-                    DbValue::Timestamp(TimeUnit::Second, r.end),
-                    r.begin_raw,
-                    r.end_raw,
-                    r.generator,
-                    f.domain,
-                    p.domain,
-                    adkim,
-                    adkim_raw,
-                    aspf,
-                    aspf_raw,
-                    pol_p,
-                    p_raw,
-                    sp,
-                    sp_raw,
-                    np,
-                    np_raw,
-                    p.pct.map(i64::from),
-                    p.pct_raw,
-                    p.fo,
-                    testing,
-                    testing_raw,
-                    discovery,
-                    discovery_raw,
-                    r.namespace,
-                    r.version,
-                    r.is_dmarcbis(),
-                    r.is_recovered,
-                    i64::try_from(r.n_records).unwrap_or(i64::MAX),
-                    i64::try_from(r.n_messages).unwrap_or(i64::MAX),
-                    f.content_hash,
-                    i64::try_from(f.n_bytes).unwrap_or(i64::MAX),
-                    f.conflict_of,
-                    o.source,
-                    o.chain,
-                    o.file_name,
-                    o.message_id,
-                    o.message_subject,
-                    o.message_from,
-                    o.message_date,
-                    f.raw,
-                ])?;
-                for (i, e) in r.errors.iter().enumerate() {
-                    errors.append_row(params![f.key, i32_of(i), e])?;
-                }
-                for w in &r.warnings {
-                    warnings.append_row(params![
-                        f.key,
-                        w.code.as_str(),
-                        w.path,
-                        w.raw,
-                        i64::try_from(w.count).unwrap_or(i64::MAX),
-                        i64::try_from(w.offset).unwrap_or(i64::MAX),
-                    ])?;
-                }
+        for ((name, _), columns) in TABLES.iter().zip(&mut self.tables) {
+            if columns.is_empty() {
+                continue;
             }
-            app.flush()?;
-            errors.flush()?;
-            warnings.flush()?;
-        }
-        if !self.records.is_empty() {
-            let mut app = conn.appender("records")?;
-            for r in self.records.drain(..) {
-                app.append_row(params![
-                    r.key,
-                    r.index,
-                    r.source_ip,
-                    r.source_ip_raw,
-                    r.source_network,
-                    r.count,
-                    r.disposition.0,
-                    r.disposition.1,
-                    r.dkim.0,
-                    r.dkim.1,
-                    r.spf.0,
-                    r.spf.1,
-                    r.header_from.0,
-                    r.header_from.1,
-                    r.envelope_from.0,
-                    r.envelope_from.1,
-                    r.envelope_to.0,
-                    r.envelope_to.1,
-                    r.header_from_org,
-                    r.n_dkim,
-                    r.n_spf,
-                    r.alignment.is_dkim_pass,
-                    r.alignment.is_spf_pass,
-                    r.alignment.is_dkim_aligned_relaxed,
-                    r.alignment.is_dkim_aligned_strict,
-                    r.alignment.is_spf_aligned_relaxed,
-                    r.alignment.is_spf_aligned_strict,
-                ])?;
-            }
-            app.flush()?;
-        }
-        if !self.dkim.is_empty() {
-            let mut app = conn.appender("dkim_results")?;
-            for a in self.dkim.drain(..) {
-                app.append_row(params![
-                    a.key, a.record, a.index, a.domain.0, a.domain.1, a.detail, a.result.0,
-                    a.result.1, a.human,
-                ])?;
-            }
-            app.flush()?;
-        }
-        if !self.spf.is_empty() {
-            let mut app = conn.appender("spf_results")?;
-            for a in self.spf.drain(..) {
-                app.append_row(params![
-                    a.key,
-                    a.record,
-                    a.index,
-                    a.domain.0,
-                    a.domain.1,
-                    a.detail,
-                    a.scope_raw,
-                    a.result.0,
-                    a.result.1,
-                    a.human,
-                ])?;
-            }
-            app.flush()?;
-        }
-        if !self.reasons.is_empty() {
-            let mut app = conn.appender("override_reasons")?;
-            for r in self.reasons.drain(..) {
-                app.append_row(params![
-                    r.key, r.record, r.index, r.kind.0, r.kind.1, r.comment
-                ])?;
-            }
-            app.flush()?;
-        }
-        if !self.rejects.is_empty() {
-            let mut app = conn.appender("rejects")?;
-            for r in self.rejects.drain(..) {
-                let o = &r.row.origin;
-                app.append_row(params![
-                    r.key,
-                    r.run_id,
-                    now.clone(),
-                    r.row.payload_kind,
-                    r.row.reason_code,
-                    r.row.reason,
-                    o.source,
-                    o.chain,
-                    o.file_name,
-                    o.message_id,
-                    o.message_subject,
-                    o.message_from,
-                    r.content.hash,
-                    i64::try_from(r.content.n_bytes).unwrap_or(i64::MAX),
-                    r.content.raw_gz,
-                ])?;
-            }
-            app.flush()?;
-        }
-        if !self.others.is_empty() {
-            let mut app = conn.appender("other_payloads")?;
-            for r in self.others.drain(..) {
-                let o = &r.origin;
-                app.append_row(params![
-                    r.key,
-                    r.run_id,
-                    now.clone(),
-                    r.kind,
-                    o.source,
-                    o.chain,
-                    o.file_name,
-                    o.message_id,
-                    o.message_subject,
-                    o.message_from,
-                    r.content.hash,
-                    i64::try_from(r.content.n_bytes).unwrap_or(i64::MAX),
-                    r.content.raw_gz,
-                ])?;
-            }
+            let batch = columns
+                .take_batch()
+                .map_err(|e| duckdb::Error::ToSqlConversionFailure(Box::new(e)))?;
+            let mut app = conn.appender(name)?;
+            app.append_record_batch(batch)?;
             app.flush()?;
         }
         Ok(())
+    }
+}
+
+/// The columns `rejects` and `other_payloads` share after their own: where the payload came
+/// from and what is kept of it.
+fn payload_tail(r: &mut Row<'_>, o: &Origin, content: &Content) {
+    r.text(Some(&o.source))
+        .text(Some(&o.chain))
+        .text(o.file_name.as_deref())
+        .text(o.message_id.as_deref())
+        .text(o.message_subject.as_deref())
+        .text(o.message_from.as_deref())
+        .text(Some(&content.hash))
+        .int64(n64(content.n_bytes))
+        .blob(content.raw_gz.as_deref());
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn appended_columns_have_the_kinds_the_schema_declares() {
+        let dir = std::env::temp_dir().join(format!("rua-kinds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let db = dir.join("kinds.duckdb");
+        let store = crate::Store::open(&db, &crate::OpenOptions::default()).expect("opens");
+        for (table, kinds) in super::TABLES {
+            let mut stmt = store
+                .conn
+                .prepare(include_str!("../../../sql/store/column_types.sql"))
+                .expect("prepares");
+            let declared: Vec<String> = stmt
+                .query_map([table], |r| r.get(0))
+                .expect("queries")
+                .collect::<Result<_, _>>()
+                .expect("reads");
+            let ours: Vec<&str> = kinds.iter().map(|k| k.sql_name()).collect();
+            assert_eq!(ours, declared, "column kinds of {table}");
+        }
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn networks_are_slash_24_and_slash_64() {
+        let net = |s: &str| super::network(s.parse().expect("ip"));
+        assert_eq!(net("192.0.2.77"), "192.0.2.0/24");
+        assert_eq!(net("2001:db8:f403:c005::5"), "2001:db8:f403:c005::/64");
+        assert_eq!(net("2001:db8::1"), "2001:db8::/64");
     }
 }

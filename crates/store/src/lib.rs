@@ -8,6 +8,7 @@
 //! (kept, flagged, never counted twice). Each report's rows are committed together; reports
 //! are batched per transaction for speed. This is the only crate that links DuckDB.
 
+mod columns;
 mod content;
 mod export;
 mod ingest;
@@ -22,7 +23,7 @@ use std::time::{Duration, Instant};
 
 pub use content::{Content, PayloadTee};
 pub use export::{ExportFormat, ExportSpec};
-pub use ingest::{Origin, Outcome, RejectRow, ReportWriter, RunCounts};
+pub use ingest::{Origin, Outcome, ParsedReport, RejectRow, ReportWriter, RunCounts};
 pub use query::{Param, QueryResult, Value};
 pub use reparse::{StoredPayload, StoredReject};
 pub use source_state::FolderState;
@@ -35,6 +36,9 @@ pub struct OpenOptions {
     pub is_read_only: bool,
     /// Keep each accepted report's XML (compressed) for `rua reparse`.
     pub keep_raw: bool,
+    /// DuckDB's memory limit when writing (e.g. `128MB`); DuckDB's default (80% of RAM)
+    /// when None. Readers always get DuckDB's default.
+    pub memory_limit: Option<String>,
 }
 
 impl Default for OpenOptions {
@@ -43,6 +47,7 @@ impl Default for OpenOptions {
             lock_timeout: Duration::from_secs(60),
             is_read_only: false,
             keep_raw: true,
+            memory_limit: None,
         }
     }
 }
@@ -68,6 +73,10 @@ pub enum StoreError {
         path: PathBuf,
         source: duckdb::Error,
     },
+    #[error(
+        "database {path} is incomplete ({n_bytes} bytes): a process was killed while creating it; the next `rua ingest` creates it again"
+    )]
+    Incomplete { path: PathBuf, n_bytes: u64 },
     #[error("migration {version} failed: {source}")]
     Migration { version: i64, source: duckdb::Error },
     #[error("{context}: {source}")]
@@ -114,13 +123,48 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// DuckDB's header: three 4 KiB blocks. A file shorter than that holds no data.
+const HEADER_BYTES: u64 = 3 * 4096;
+/// A file shorter than the header that has not grown for this long was left by a process
+/// killed while creating it (a live one writes the header in milliseconds).
+const ABANDONED_AFTER: Duration = Duration::from_secs(2);
+
 /// Whether another process is probably creating the database right now: the file is shorter
-/// than DuckDB's header (three 4 KiB blocks), or its header read as invalid less than two
-/// seconds ago.
+/// than DuckDB's header, or its header read as invalid less than two seconds ago.
 fn is_being_created(path: &Path, e: &duckdb::Error, waited: Duration) -> bool {
-    let is_short = std::fs::metadata(path).is_ok_and(|m| m.len() < 3 * 4096);
+    let is_short = short_len(path).is_some();
     let is_invalid = e.to_string().contains("not a valid DuckDB database file");
-    is_short || (is_invalid && waited < Duration::from_secs(2))
+    is_short || (is_invalid && waited < ABANDONED_AFTER)
+}
+
+/// The length of a database file shorter than DuckDB's header.
+fn short_len(path: &Path) -> Option<u64> {
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| m.len())
+        .filter(|&n| n < HEADER_BYTES)
+}
+
+/// Watches a database file that is shorter than its header for signs of abandonment.
+#[derive(Default)]
+struct ShortFile {
+    seen: Option<(u64, Instant)>,
+}
+
+impl ShortFile {
+    /// Some(length) once the file has stayed short and unchanged for [`ABANDONED_AFTER`].
+    fn abandoned(&mut self, path: &Path) -> Option<u64> {
+        let len = short_len(path)?;
+        match self.seen {
+            Some((seen, since)) if seen == len => {
+                (since.elapsed() >= ABANDONED_AFTER).then_some(len)
+            }
+            _ => {
+                self.seen = Some((len, Instant::now()));
+                None
+            }
+        }
+    }
 }
 
 fn is_lock_error(e: &duckdb::Error) -> bool {
@@ -133,12 +177,18 @@ impl Store {
     pub fn open(path: &Path, options: &OpenOptions) -> Result<Store, StoreError> {
         let started = Instant::now();
         let mut delay = Duration::from_millis(50);
+        let mut short = ShortFile::default();
         let conn = loop {
             let config = duckdb::Config::default();
             let config = if options.is_read_only {
                 config.access_mode(duckdb::AccessMode::ReadOnly)
             } else {
-                config.access_mode(duckdb::AccessMode::ReadWrite)
+                config
+                    .access_mode(duckdb::AccessMode::ReadWrite)
+                    .and_then(|c| match &options.memory_limit {
+                        Some(limit) => c.max_memory(limit),
+                        None => Ok(c),
+                    })
             }
             .map_err(|source| StoreError::Open {
                 path: path.to_owned(),
@@ -149,6 +199,21 @@ impl Store {
                 // Another process holds the file, or is writing a new file's header right now
                 // (then the file looks invalid for a moment; for longer, it is invalid).
                 Err(e) if is_lock_error(&e) || is_being_created(path, &e, started.elapsed()) => {
+                    if let Some(n_bytes) = short.abandoned(path) {
+                        // Nothing was ever committed to it. A writer starts afresh, unless a
+                        // WAL (which would hold data) lies beside it.
+                        let wal = PathBuf::from(format!("{}.wal", path.display()));
+                        if options.is_read_only
+                            || wal.exists()
+                            || std::fs::remove_file(path).is_err()
+                        {
+                            return Err(StoreError::Incomplete {
+                                path: path.to_owned(),
+                                n_bytes,
+                            });
+                        }
+                        continue;
+                    }
                     if started.elapsed() >= options.lock_timeout {
                         let waited_ms = started.elapsed().as_millis();
                         if !is_lock_error(&e) {

@@ -1,7 +1,8 @@
 //! The background writer: batches of finished reports are appended and committed on a second
-//! connection in a thread of their own, while the caller parses the next batch. At most one
-//! batch is in flight; [`Writer::sync`] waits for it, so callers that need a durable commit
-//! (before acting on a mailbox, at the end of a run) get one.
+//! connection in a thread of their own, while the caller parses the next batch; so are the
+//! parts of a report too large to buffer, in that report's own transaction. At most one job
+//! is in flight; [`Writer::sync`] waits for it, so callers that need a durable commit (before
+//! acting on a mailbox, at the end of a run) get one.
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
@@ -9,10 +10,21 @@ use std::thread::JoinHandle;
 use crate::StoreError;
 use crate::ingest::Rows;
 
-/// One batch: reports to delete first (replaced by `rua reparse`), then rows to append.
-pub(crate) struct Job {
-    pub rows: Rows,
-    pub replaced: Vec<i64>,
+/// Work for the writer, done in the order handed over.
+pub(crate) enum Job {
+    /// Finished reports, in one transaction: reports to delete first (replaced by
+    /// `rua reparse`), then rows to append.
+    Batch { rows: Rows, replaced: Vec<i64> },
+    /// Part of a report too large to buffer, in a transaction of its own that the first
+    /// part opens (after deleting the report it replaces, if any) and the last commits.
+    Spill {
+        rows: Rows,
+        replaced: Option<i64>,
+        is_first: bool,
+        is_last: bool,
+    },
+    /// The report being spilled failed or was a duplicate: nothing of it stays.
+    RollBack,
 }
 
 pub(crate) struct Writer {
@@ -22,23 +34,71 @@ pub(crate) struct Writer {
     n_in_flight: usize,
 }
 
-/// Commits one batch in its own transaction, or rolls it back whole.
-fn commit(conn: &duckdb::Connection, mut job: Job) -> duckdb::Result<()> {
-    let result = conn
-        .execute_batch("BEGIN TRANSACTION")
-        .and_then(|()| {
-            if job.replaced.is_empty() {
-                Ok(())
-            } else {
-                crate::Store::delete_reports(conn, &job.replaced)
-            }
-        })
-        .and_then(|()| job.rows.append(conn))
-        .and_then(|()| conn.execute_batch("COMMIT"));
-    if result.is_err() {
-        let _ = conn.execute_batch("ROLLBACK");
+/// The writer thread's connection and whether a spilled report's transaction is open.
+struct Committer {
+    conn: duckdb::Connection,
+    is_in_transaction: bool,
+}
+
+impl Committer {
+    fn run(&mut self, job: Job) -> duckdb::Result<()> {
+        let result = self.step(job);
+        if result.is_err() && self.is_in_transaction {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            self.is_in_transaction = false;
+        }
+        result
     }
-    result
+
+    fn begin(&mut self, replaced: &[i64]) -> duckdb::Result<()> {
+        self.conn.execute_batch("BEGIN TRANSACTION")?;
+        self.is_in_transaction = true;
+        if replaced.is_empty() {
+            Ok(())
+        } else {
+            crate::Store::delete_reports(&self.conn, replaced)
+        }
+    }
+
+    fn commit(&mut self) -> duckdb::Result<()> {
+        self.is_in_transaction = false;
+        self.conn.execute_batch("COMMIT")
+    }
+
+    fn step(&mut self, job: Job) -> duckdb::Result<()> {
+        match job {
+            Job::Batch { mut rows, replaced } => {
+                self.begin(&replaced)?;
+                rows.append(&self.conn)?;
+                self.commit()
+            }
+            Job::Spill {
+                mut rows,
+                replaced,
+                is_first,
+                is_last,
+            } => {
+                if is_first {
+                    self.begin(replaced.as_slice())?;
+                } else if !self.is_in_transaction {
+                    // An earlier part failed (and was reported): the rest is dropped.
+                    return Ok(());
+                }
+                rows.append(&self.conn)?;
+                if is_last {
+                    self.commit()?;
+                }
+                Ok(())
+            }
+            Job::RollBack => {
+                if self.is_in_transaction {
+                    self.is_in_transaction = false;
+                    self.conn.execute_batch("ROLLBACK")?;
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 impl Writer {
@@ -49,8 +109,12 @@ impl Writer {
         let thread = std::thread::Builder::new()
             .name("rua-store-writer".into())
             .spawn(move || {
+                let mut committer = Committer {
+                    conn,
+                    is_in_transaction: false,
+                };
                 for job in incoming {
-                    if done.send(commit(&conn, job)).is_err() {
+                    if done.send(committer.run(job)).is_err() {
                         break;
                     }
                 }
@@ -72,8 +136,8 @@ impl Writer {
         }
     }
 
-    /// Hands a batch over once the previous one is committed (a failure of that one is
-    /// returned here, and this batch is not sent).
+    /// Hands a job over once the previous one is done (a failure of that one is returned
+    /// here, and this job is not sent).
     pub(crate) fn submit(&mut self, job: Job) -> Result<(), StoreError> {
         self.sync()?;
         let is_sent = self
