@@ -1,11 +1,15 @@
 //! `rua ingest`: unpack every input, parse aggregate payloads into the store, keep the rest.
 
+use std::collections::{BTreeMap, VecDeque};
+use std::io::Read;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, mpsc};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use rua_report::{ErrorKind, ParseError};
+use rua_report::{ErrorKind, ParseError, Report};
 use rua_store::{
-    Content, Origin, Outcome, PayloadTee, RejectRow, ReportWriter, RunCounts, Store, StoreError,
+    Content, Origin, Outcome, ParsedReport, PayloadTee, RejectRow, ReportWriter, RunCounts, Store,
+    StoreError,
 };
 use rua_unpack::{Limits, Payload, PayloadKind, Provenance, UnpackError, Visitor, limit_exceeded};
 
@@ -34,7 +38,8 @@ pub fn ingest(
         bar.enable_steady_tick(std::time::Duration::from_millis(120));
         bar
     });
-    let mut visitor = Ingest::new(store, progress.as_ref());
+    let n_workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut visitor = Ingest::with_workers(store, progress.as_ref(), n_workers);
     let mut result = Ok(());
     for input in inputs {
         if let Err(e) = rua_unpack::unpack_path(input, limits, &mut visitor) {
@@ -42,6 +47,10 @@ pub fn ingest(
             break;
         }
     }
+    if result.is_ok() {
+        result = visitor.finish();
+    }
+    drop(visitor);
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
@@ -144,12 +153,139 @@ pub fn summary_line(c: &RunCounts) -> String {
 }
 
 /// The unpack visitor that parses aggregate payloads into the store and keeps everything
-/// else (other reports, rejects).
+/// else (other reports, rejects). With workers, payloads that fit in memory are parsed on
+/// them while this thread unpacks the next; results are stored in the order the payloads
+/// were found, so the outcome is the same as without.
 pub struct Ingest<'a> {
     store: &'a mut Store,
     progress: Option<&'a ProgressBar>,
+    workers: Option<Workers>,
+    /// Payloads given to the workers, in order, with where each came from and its size.
+    in_flight: VecDeque<(u64, Provenance, usize)>,
+    in_flight_bytes: usize,
+    /// Results that arrived before an earlier payload's.
+    arrived: BTreeMap<u64, Parsed>,
+    next_seq: u64,
+    /// Emptied reports, kept for their buffers.
+    spare: Vec<ParsedReport>,
     /// Payloads that were not reports at all (kept as `not_report` rejects).
     pub n_not_report: u64,
+}
+
+/// Aggregate payloads larger than this are parsed as a stream on the unpacking thread;
+/// smaller ones are read into memory and parsed in place (on a worker, if there are any).
+const IN_MEMORY_BYTES: u64 = 8 << 20;
+/// Payloads handed to the workers and not yet stored, at most, and their bytes (bounds memory).
+const MAX_IN_FLIGHT: usize = 64;
+const MAX_IN_FLIGHT_BYTES: usize = 32 << 20;
+/// Emptied reports kept for reuse, at most.
+const MAX_SPARE: usize = 8;
+
+/// A payload for a worker: parse `bytes` into `report`.
+struct Job {
+    seq: u64,
+    report: ParsedReport,
+    bytes: Vec<u8>,
+    keep_raw: bool,
+}
+
+/// A worker's result.
+struct Parsed {
+    seq: u64,
+    report: ParsedReport,
+    result: Result<Report, Unreadable>,
+    content: Content,
+}
+
+/// Why a payload held in memory is not a report.
+enum Unreadable {
+    Parse(ParseError),
+    /// The parser panicked: a bug, but the payload is kept and the run goes on.
+    Panic(String),
+}
+
+/// Parses a payload held in memory: what a worker does, or this thread when there are none.
+fn parse_in_memory(
+    report: &mut ParsedReport,
+    bytes: &[u8],
+    keep_raw: bool,
+) -> (Result<Report, Unreadable>, Content) {
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rua_report::parse_bytes(bytes, &mut *report)
+    }));
+    let result = match parsed {
+        Ok(Ok(parsed)) => Ok(parsed),
+        Ok(Err(e)) => Err(Unreadable::Parse(e)),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(Unreadable::Panic(what))
+        }
+    };
+    // A failed payload is kept whole as a reject, so its bytes are always compressed.
+    let content = Content::of(bytes, keep_raw || result.is_err());
+    (result, content)
+}
+
+/// Parser threads fed through one queue.
+struct Workers {
+    jobs: Option<mpsc::Sender<Job>>,
+    results: mpsc::Receiver<Parsed>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Workers {
+    fn start(n: usize) -> Workers {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        let (done, results) = mpsc::channel();
+        let threads = (0..n)
+            .filter_map(|i| {
+                let queue = Arc::clone(&queue);
+                let done = done.clone();
+                std::thread::Builder::new()
+                    .name(format!("rua-parse-{i}"))
+                    .spawn(move || {
+                        loop {
+                            let job = match queue.lock() {
+                                Ok(queue) => queue.recv(),
+                                Err(_) => return,
+                            };
+                            let Ok(mut job) = job else { return };
+                            let (result, content) =
+                                parse_in_memory(&mut job.report, &job.bytes, job.keep_raw);
+                            let parsed = Parsed {
+                                seq: job.seq,
+                                report: job.report,
+                                result,
+                                content,
+                            };
+                            if done.send(parsed).is_err() {
+                                return;
+                            }
+                        }
+                    })
+                    .ok()
+            })
+            .collect();
+        Workers {
+            jobs: Some(jobs),
+            results,
+            threads,
+        }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.jobs = None;
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
 }
 
 fn origin(p: &Provenance) -> Origin {
@@ -166,12 +302,168 @@ fn origin(p: &Provenance) -> Origin {
 }
 
 impl<'a> Ingest<'a> {
+    /// A visitor that stores each payload before returning from it.
     pub fn new(store: &'a mut Store, progress: Option<&'a ProgressBar>) -> Self {
         Self {
             store,
             progress,
+            workers: None,
+            in_flight: VecDeque::new(),
+            in_flight_bytes: 0,
+            arrived: BTreeMap::new(),
+            next_seq: 0,
+            spare: Vec::new(),
             n_not_report: 0,
         }
+    }
+
+    /// A visitor that parses on `n_workers` threads; call [`Ingest::finish`] at the end.
+    pub fn with_workers(
+        store: &'a mut Store,
+        progress: Option<&'a ProgressBar>,
+        n_workers: usize,
+    ) -> Self {
+        let mut ingest = Ingest::new(store, progress);
+        if n_workers > 0 {
+            ingest.workers = Some(Workers::start(n_workers));
+        }
+        ingest
+    }
+
+    /// Stores every payload still with the workers.
+    pub fn finish(&mut self) -> Result<(), StoreError> {
+        while !self.in_flight.is_empty() {
+            self.settle_next()?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the oldest payload with the workers and stores it.
+    fn settle_next(&mut self) -> Result<(), StoreError> {
+        let Some((seq, prov, n_bytes)) = self.in_flight.pop_front() else {
+            return Ok(());
+        };
+        self.in_flight_bytes -= n_bytes;
+        let parsed = loop {
+            if let Some(parsed) = self.arrived.remove(&seq) {
+                break parsed;
+            }
+            let received = self.workers.as_ref().map(|w| w.results.recv());
+            match received {
+                Some(Ok(parsed)) => {
+                    self.arrived.insert(parsed.seq, parsed);
+                }
+                _ => return Err(StoreError::Other("the parser threads stopped".into())),
+            }
+        };
+        let Parsed {
+            mut report,
+            result,
+            content,
+            ..
+        } = parsed;
+        let settled = self.settle(&prov, &mut report, result, content);
+        self.keep_spare(report);
+        self.tick();
+        settled
+    }
+
+    /// Stores what became of one in-memory payload: the report, or a reject.
+    fn settle(
+        &mut self,
+        prov: &Provenance,
+        report: &mut ParsedReport,
+        result: Result<Report, Unreadable>,
+        content: Content,
+    ) -> Result<(), StoreError> {
+        match result {
+            Ok(parsed) => {
+                let outcome = self
+                    .store
+                    .add_report(report, &parsed, content, &origin(prov))?;
+                if let Outcome::Conflict { of, .. } = outcome {
+                    tracing::info!(
+                        "{prov}: same report as #{of} with other content; kept, not counted"
+                    );
+                }
+                Ok(())
+            }
+            Err(Unreadable::Parse(e)) => {
+                let code = e.kind.code();
+                self.keep_reject(prov, "aggregate", code, e.to_string(), content)
+            }
+            Err(Unreadable::Panic(what)) => {
+                let reason = format!("the parser failed (a bug in rua, please report it): {what}");
+                self.keep_reject(prov, "aggregate", "parser_panic", reason, content)
+            }
+        }
+    }
+
+    fn keep_spare(&mut self, report: ParsedReport) {
+        if self.spare.len() < MAX_SPARE {
+            self.spare.push(report);
+        }
+    }
+
+    /// A report to parse into, reusing an emptied one's memory.
+    fn report_for(&mut self, key: i64) -> ParsedReport {
+        match self.spare.pop() {
+            Some(mut report) => {
+                report.reset(key);
+                report
+            }
+            None => ParsedReport::new(key),
+        }
+    }
+
+    /// Parses an aggregate payload held in memory: on a worker if there are any, else here.
+    fn aggregate_in_memory(&mut self, prov: &Provenance, bytes: Vec<u8>) -> Result<(), StoreError> {
+        let key = self.store.reserve_report_key();
+        let mut report = self.report_for(key);
+        let keep_raw = self.store.keeps_raw();
+        let Some(jobs) = self.workers.as_ref().and_then(|w| w.jobs.as_ref()) else {
+            let (result, content) = parse_in_memory(&mut report, &bytes, keep_raw);
+            let settled = self.settle(prov, &mut report, result, content);
+            self.keep_spare(report);
+            return settled;
+        };
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let n_bytes = bytes.len();
+        let job = Job {
+            seq,
+            report,
+            bytes,
+            keep_raw,
+        };
+        if jobs.send(job).is_err() {
+            return Err(StoreError::Other("the parser threads stopped".into()));
+        }
+        self.in_flight.push_back((seq, prov.clone(), n_bytes));
+        self.in_flight_bytes += n_bytes;
+        // Store whatever is done, and wait when too much is in flight.
+        while let Some(&(oldest, ..)) = self.in_flight.front() {
+            let is_done = self.arrived.contains_key(&oldest) || self.poll_results();
+            let is_full = self.in_flight.len() >= MAX_IN_FLIGHT
+                || self.in_flight_bytes >= MAX_IN_FLIGHT_BYTES;
+            if !is_done && !is_full {
+                break;
+            }
+            self.settle_next()?;
+        }
+        Ok(())
+    }
+
+    /// Collects results that have arrived; true when the oldest payload's is among them.
+    fn poll_results(&mut self) -> bool {
+        if let Some(workers) = &self.workers {
+            while let Ok(parsed) = workers.results.try_recv() {
+                self.arrived.insert(parsed.seq, parsed);
+            }
+        }
+        self.in_flight
+            .front()
+            .is_some_and(|(oldest, ..)| self.arrived.contains_key(oldest))
     }
 
     fn tick(&self) {
@@ -210,8 +502,32 @@ impl<'a> Ingest<'a> {
 
     fn aggregate(&mut self, payload: Payload<'_>) -> Result<(), StoreError> {
         let prov = payload.provenance;
+        let mut bytes = Vec::new();
+        let read = (&mut *payload.reader)
+            .take(IN_MEMORY_BYTES + 1)
+            .read_to_end(&mut bytes);
+        match read {
+            Ok(n) if n > 0 && n as u64 <= IN_MEMORY_BYTES => {
+                return self.aggregate_in_memory(prov, bytes);
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let code = if limit_exceeded(&e).is_some() {
+                    "limit_decompressed"
+                } else {
+                    "read_error"
+                };
+                let content = content_of(payload.container_bytes);
+                let reason = format!("cannot read payload: {e}");
+                return self.keep_reject(prov, "aggregate", code, reason, content);
+            }
+        }
+        // Empty, or too large to hold: parsed as a stream (the part read first, then the
+        // rest), here, after the payloads found before it.
+        self.finish()?;
+        let mut input = std::io::Cursor::new(bytes).chain(payload.reader);
         // The tee keeps the bytes whatever happens, so a failed report is kept whole.
-        let mut tee = PayloadTee::new(payload.reader, true);
+        let mut tee = PayloadTee::new(&mut input, true);
         let mut writer = self.store.report()?;
         match rua_report::parse(&mut tee, &mut writer) {
             Ok(report) => match tee.finish() {
