@@ -72,22 +72,46 @@ CREATE OR REPLACE MACRO pct(part, total) AS round(100.0 * coalesce(part, 0) / nu
 -- Each summary_by_*_for macro takes the filters above and returns one row per group with:
 -- messages, dmarc_pass (messages passing by rua's alignment), dmarc_pass_pct,
 -- dkim_aligned_pct, spf_aligned_pct, receiver_pass_pct (the receivers' own verdicts).
+-- Exact distinct counts over millions of addresses cost more than everything else in a
+-- summary, so they come separately: *_totals_for has the figures, *_spread_for the distinct
+-- counts, and `rua summary --limit N` counts them for the N rows it shows only.
+
+-- Per source address, message counts only (rates come after ranking: see summary_by_ip).
+CREATE OR REPLACE MACRO ip_counts_for(domain, since, until, reporter) AS TABLE
+SELECT
+    source_ip,
+    sum(message_count)                                               AS messages,
+    coalesce(sum(message_count) FILTER (WHERE dmarc_pass), 0)          AS dmarc_pass,
+    coalesce(sum(message_count) FILTER (WHERE dkim_aligned), 0)        AS dkim_aligned,
+    coalesce(sum(message_count) FILTER (WHERE spf_aligned), 0)         AS spf_aligned,
+    coalesce(sum(message_count) FILTER (WHERE receiver_dmarc_pass), 0) AS receiver_pass
+FROM filtered_records(domain, since, until, reporter)
+GROUP BY source_ip;
+
+-- Per source address: how many From domains it sent as, and how many receivers reported it.
+CREATE OR REPLACE MACRO ip_spread_for(domain, since, until, reporter) AS TABLE
+SELECT
+    source_ip,
+    count(DISTINCT header_from)                                      AS from_domains,
+    count(DISTINCT org_name)                                         AS reporters
+FROM filtered_records(domain, since, until, reporter)
+GROUP BY source_ip;
 
 CREATE OR REPLACE MACRO summary_by_ip_for(domain, since, until, reporter) AS TABLE
 SELECT
-    coalesce(source_ip, '(invalid)')                                 AS source_ip,
-    sum(message_count)                                               AS messages,
-    coalesce(sum(message_count) FILTER (WHERE dmarc_pass), 0) AS dmarc_pass,
-    pct(sum(message_count) FILTER (WHERE dmarc_pass), sum(message_count))          AS dmarc_pass_pct,
-    pct(sum(message_count) FILTER (WHERE dkim_aligned), sum(message_count))        AS dkim_aligned_pct,
-    pct(sum(message_count) FILTER (WHERE spf_aligned), sum(message_count))         AS spf_aligned_pct,
-    pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct,
-    count(DISTINCT header_from)                                       AS from_domains,
-    count(DISTINCT org_name)                                         AS reporters
-FROM filtered_records(domain, since, until, reporter)
-GROUP BY ALL;
+    coalesce(c.source_ip, '(invalid)')                               AS source_ip,
+    c.messages,
+    c.dmarc_pass,
+    pct(c.dmarc_pass, c.messages)                                    AS dmarc_pass_pct,
+    pct(c.dkim_aligned, c.messages)                                  AS dkim_aligned_pct,
+    pct(c.spf_aligned, c.messages)                                   AS spf_aligned_pct,
+    pct(c.receiver_pass, c.messages)                                 AS receiver_pass_pct,
+    s.from_domains,
+    s.reporters
+FROM ip_counts_for(domain, since, until, reporter) c
+JOIN ip_spread_for(domain, since, until, reporter) s ON s.source_ip IS NOT DISTINCT FROM c.source_ip;
 
-CREATE OR REPLACE MACRO summary_by_network_for(domain, since, until, reporter) AS TABLE
+CREATE OR REPLACE MACRO network_totals_for(domain, since, until, reporter) AS TABLE
 SELECT
     coalesce(source_network, '(invalid)')                            AS source_network,
     sum(message_count)                                               AS messages,
@@ -95,10 +119,22 @@ SELECT
     pct(sum(message_count) FILTER (WHERE dmarc_pass), sum(message_count))          AS dmarc_pass_pct,
     pct(sum(message_count) FILTER (WHERE dkim_aligned), sum(message_count))        AS dkim_aligned_pct,
     pct(sum(message_count) FILTER (WHERE spf_aligned), sum(message_count))         AS spf_aligned_pct,
-    pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct,
+    pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct
+FROM filtered_records(domain, since, until, reporter)
+GROUP BY ALL;
+
+-- Per network: how many addresses in it sent.
+CREATE OR REPLACE MACRO network_spread_for(domain, since, until, reporter) AS TABLE
+SELECT
+    coalesce(source_network, '(invalid)')                            AS source_network,
     count(DISTINCT source_ip)                                        AS source_ips
 FROM filtered_records(domain, since, until, reporter)
 GROUP BY ALL;
+
+CREATE OR REPLACE MACRO summary_by_network_for(domain, since, until, reporter) AS TABLE
+SELECT *
+FROM network_totals_for(domain, since, until, reporter)
+JOIN network_spread_for(domain, since, until, reporter) USING (source_network);
 
 CREATE OR REPLACE MACRO summary_by_alignment_for(domain, since, until, reporter) AS TABLE
 SELECT
@@ -108,8 +144,7 @@ SELECT
     pct(sum(message_count) FILTER (WHERE dmarc_pass), sum(message_count))          AS dmarc_pass_pct,
     pct(sum(message_count) FILTER (WHERE dkim_aligned), sum(message_count))        AS dkim_aligned_pct,
     pct(sum(message_count) FILTER (WHERE spf_aligned), sum(message_count))         AS spf_aligned_pct,
-    pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct,
-    count(DISTINCT source_ip)                                        AS source_ips
+    pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct
 FROM filtered_records(domain, since, until, reporter)
 GROUP BY ALL;
 
@@ -122,8 +157,7 @@ SELECT
     pct(sum(message_count) FILTER (WHERE dmarc_pass), sum(message_count))          AS dmarc_pass_pct,
     pct(sum(message_count) FILTER (WHERE dkim_aligned), sum(message_count))        AS dkim_aligned_pct,
     pct(sum(message_count) FILTER (WHERE spf_aligned), sum(message_count))         AS spf_aligned_pct,
-    pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct,
-    count(DISTINCT source_ip)                                        AS source_ips
+    pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct
 FROM filtered_records(domain, since, until, reporter)
 GROUP BY header_from;
 
@@ -196,8 +230,7 @@ SELECT
     pct(sum(day_messages) FILTER (WHERE dmarc_pass), sum(day_messages))          AS dmarc_pass_pct,
     pct(sum(day_messages) FILTER (WHERE dkim_aligned), sum(day_messages))        AS dkim_aligned_pct,
     pct(sum(day_messages) FILTER (WHERE spf_aligned), sum(day_messages))         AS spf_aligned_pct,
-    pct(sum(day_messages) FILTER (WHERE receiver_dmarc_pass), sum(day_messages)) AS receiver_pass_pct,
-    count(DISTINCT source_ip)                                        AS source_ips
+    pct(sum(day_messages) FILTER (WHERE receiver_dmarc_pass), sum(day_messages)) AS receiver_pass_pct
 FROM daily_records(domain, since, until, reporter)
 GROUP BY day;
 

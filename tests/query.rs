@@ -135,6 +135,25 @@ fn every_summary_adds_up_and_rates_agree_with_an_independent_computation() {
             "summary --by {by}"
         );
     }
+    // `--limit` ranks first and counts distinct values for the rows shown only: the rows
+    // are the view's first ones, distinct counts included.
+    for (by, view, key) in [
+        ("ip", "summary_by_ip", "source_ip"),
+        ("net", "summary_by_network", "source_network"),
+    ] {
+        let out = rua_ok(
+            &db,
+            &["summary", "--by", by, "--limit", "25", "--format", "csv"],
+            0,
+        );
+        let (header, rows) = csv_rows(&out.stdout);
+        let query = format!("SELECT * FROM {view} ORDER BY messages DESC, {key} LIMIT 25");
+        let out = rua_ok(&db, &["sql", "--format", "csv", &query], 0);
+        let (view_header, view_rows) = csv_rows(&out.stdout);
+        assert_eq!(header, view_header, "--by {by}");
+        assert_eq!(rows.len(), 25, "--by {by}");
+        assert_eq!(rows, view_rows, "--by {by} against {view}");
+    }
     // The default overview adds up too.
     let out = rua_ok(&db, &["summary", "--format", "json"], 0);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("{\"domains\":["));
