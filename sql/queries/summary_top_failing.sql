@@ -1,28 +1,38 @@
 -- rua summary (no --by): per domain, the sources with the most messages failing DMARC by
--- rua's alignment. Parameters: domain, since, until, reporter, sources per domain. The
--- sources are ranked first; what failed and who reported it is gathered for those only.
-WITH shown AS (
-    SELECT
-        policy_domain,
-        coalesce(source_ip, '(invalid)')                  AS source_ip,
-        sum(message_count)                                AS failing_messages
+-- rua's alignment. Parameters: domain, since, until, reporter, sources per domain. Sources
+-- are ranked on their failing messages first (only those at or above each domain's N-th
+-- count are sorted); what failed and who reported it is gathered for the ones shown.
+WITH failing AS (
+    SELECT policy_domain, source_ip, sum(message_count) AS failing_messages
     FROM filtered_records($1, $2, $3, $4)
     WHERE NOT dmarc_pass
-    GROUP BY policy_domain, coalesce(source_ip, '(invalid)')
+    GROUP BY policy_domain, source_ip
+),
+cut AS (
+    SELECT policy_domain, list_min(max(failing_messages, $5)) AS least
+    FROM failing
+    GROUP BY policy_domain
+),
+shown AS (
+    SELECT failing.*
+    FROM failing
+    JOIN cut ON failing.policy_domain IS NOT DISTINCT FROM cut.policy_domain
+            AND failing.failing_messages >= cut.least
     QUALIFY row_number() OVER (
-        PARTITION BY policy_domain ORDER BY sum(message_count) DESC, coalesce(source_ip, '(invalid)')
+        PARTITION BY failing.policy_domain
+        ORDER BY failing.failing_messages DESC, coalesce(failing.source_ip, '(invalid)')
     ) <= $5
 )
 SELECT
     shown.policy_domain                                   AS domain,
-    shown.source_ip,
+    coalesce(shown.source_ip, '(invalid)')                AS source_ip,
     shown.failing_messages,
     string_agg(DISTINCT f.alignment, ', ' ORDER BY f.alignment) AS alignment,
     string_agg(DISTINCT f.org_name, ', ' ORDER BY f.org_name)   AS reported_by
 FROM shown
 JOIN filtered_records($1, $2, $3, $4) f
   ON f.policy_domain IS NOT DISTINCT FROM shown.policy_domain
- AND coalesce(f.source_ip, '(invalid)') = shown.source_ip
+ AND f.source_ip IS NOT DISTINCT FROM shown.source_ip
 WHERE NOT f.dmarc_pass
-GROUP BY ALL
+GROUP BY shown.policy_domain, shown.source_ip, shown.failing_messages
 ORDER BY domain, failing_messages DESC, source_ip
