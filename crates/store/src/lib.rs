@@ -123,6 +123,9 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// WAL size at which a writer checkpoints.
+const CHECKPOINT_THRESHOLD: &str = "64MB";
+
 /// DuckDB's header: three 4 KiB blocks. A file shorter than that holds no data.
 const HEADER_BYTES: u64 = 3 * 4096;
 /// A file shorter than the header that has not grown for this long was left by a process
@@ -189,6 +192,9 @@ impl Store {
                         Some(limit) => c.max_memory(limit),
                         None => Ok(c),
                     })
+                    // Checkpoints compress what the WAL holds: fewer, larger ones cost less
+                    // (a quarter of ingest time at DuckDB's default of 16 MB).
+                    .and_then(|c| c.with("checkpoint_threshold", CHECKPOINT_THRESHOLD))
             }
             .map_err(|source| StoreError::Open {
                 path: path.to_owned(),
