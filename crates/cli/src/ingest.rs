@@ -324,9 +324,8 @@ impl<'a> Ingest<'a> {
         n_workers: usize,
     ) -> Self {
         let mut ingest = Ingest::new(store, progress);
-        if n_workers > 0 {
-            ingest.workers = Some(Workers::start(n_workers));
-        }
+        // Without a single parser thread (none asked for, or none could start), parse here.
+        ingest.workers = Some(Workers::start(n_workers)).filter(|w| !w.threads.is_empty());
         ingest
     }
 
