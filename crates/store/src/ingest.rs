@@ -96,9 +96,8 @@ pub(crate) struct State {
     /// Reports in `pending` that replace stored ones: their old rows go in the same commit.
     pending_replaced: Vec<i64>,
     n_pending_reports: usize,
-    current: Rows,
-    /// The current report was too large to buffer: its rows are being written inside an
-    /// open transaction that commits (or rolls back) with the report.
+    /// The report being written was too large to buffer: its rows are being written inside
+    /// an open transaction on the writer that commits (or rolls back) with the report.
     is_spilled: bool,
     counts: RunCounts,
 }
@@ -287,16 +286,13 @@ impl Store {
         report_key: i64,
         replacing: Option<Option<i64>>,
     ) -> Result<ReportWriter<'_>, StoreError> {
-        if self.ingest.is_spilled || !self.ingest.current.is_empty() {
-            self.discard_current()?;
-        }
+        // A writer dropped before it finished may have left its transaction open.
+        self.roll_back_spill()?;
         self.ingest.counts.n_payloads += 1;
         Ok(ReportWriter {
             store: self,
-            content: blake3::Hasher::new(),
-            report_key,
+            parsed: ParsedReport::new(report_key),
             replacing,
-            n_records: 0,
         })
     }
 
@@ -398,10 +394,15 @@ impl Store {
         }
     }
 
-    /// Hands the current report's rows so far to the writer, inside the report's own
-    /// transaction, which the first part opens (after the rows of the stored report it
-    /// replaces, if any, are removed) and the last commits.
-    fn spill(&mut self, replacing: Option<i64>, is_last: bool) -> Result<(), StoreError> {
+    /// Hands a report's rows so far to the writer, inside the report's own transaction,
+    /// which the first part opens (after the rows of the stored report it replaces, if any,
+    /// are removed) and the last commits.
+    fn spill(
+        &mut self,
+        rows: &mut Rows,
+        replacing: Option<i64>,
+        is_last: bool,
+    ) -> Result<(), StoreError> {
         let is_first = !self.ingest.is_spilled;
         if is_first {
             // Reports finished before this one are committed before its transaction opens.
@@ -409,7 +410,7 @@ impl Store {
         }
         self.ingest.is_spilled = !is_last;
         let job = Job::Spill {
-            rows: std::mem::take(&mut self.ingest.current),
+            rows: std::mem::take(rows),
             replaced: replacing.filter(|_| is_first),
             is_first,
             is_last,
@@ -417,8 +418,8 @@ impl Store {
         self.submit(job)
     }
 
-    fn discard_current(&mut self) -> Result<(), StoreError> {
-        self.ingest.current.clear();
+    /// Discards the parts of a report already handed to the writer, if any.
+    fn roll_back_spill(&mut self) -> Result<(), StoreError> {
         if self.ingest.is_spilled {
             self.ingest.is_spilled = false;
             self.submit(Job::RollBack)?;
@@ -428,22 +429,22 @@ impl Store {
 }
 
 impl Store {
-    /// Decides what becomes of a report whose rows are in `current` (new, duplicate,
-    /// conflict or replacement) and stores it accordingly. `key` is the report's key and,
-    /// when it replaces a stored report, that report's `conflict_of`.
+    /// Decides what becomes of a parsed report (new, duplicate, conflict or replacement)
+    /// and stores it accordingly, leaving `parsed` empty. `replacing` holds the stored
+    /// report's `conflict_of` when the report replaces the stored one with its key.
     fn conclude(
         &mut self,
-        key: (i64, Option<Option<i64>>),
-        mut hasher: blake3::Hasher,
+        parsed: &mut ParsedReport,
+        replacing: Option<Option<i64>>,
         report: &Report,
         content: Content,
         origin: &Origin,
     ) -> Result<Outcome, StoreError> {
-        let (report_key, replacing) = key;
+        let report_key = parsed.report_key;
+        let mut hasher = std::mem::take(&mut parsed.content);
         hash_report(&mut hasher, report);
         let content_hash = hasher.finalize().to_hex().to_string();
-        let store = self;
-        let st = &mut store.ingest;
+        let st = &mut self.ingest;
         st.counts.bytes_read += content.n_bytes;
         let domain = report.policy.domain.as_deref().map(normalize_domain);
         let id = identity(
@@ -480,7 +481,8 @@ impl Store {
         let conflict_of = match outcome {
             Outcome::Duplicate { .. } => {
                 st.counts.n_duplicates += 1;
-                store.discard_current()?;
+                parsed.rows.clear();
+                self.roll_back_spill()?;
                 return Ok(outcome);
             }
             Outcome::New { .. } => {
@@ -495,7 +497,7 @@ impl Store {
         };
         st.counts.n_records += report.n_records;
         st.counts.n_messages += report.n_messages;
-        let raw = if store.options.keep_raw {
+        let raw = if self.options.keep_raw {
             content.raw_gz
         } else {
             None
@@ -511,17 +513,17 @@ impl Store {
             conflict_of,
             origin,
         };
-        st.current.push_report(&row, now_micros());
+        parsed.rows.push_report(&row, now_micros());
         if st.is_spilled {
-            store.spill(None, true)?;
+            self.spill(&mut parsed.rows, None, true)?;
         } else {
-            st.pending.extend(&st.current);
-            st.current.clear();
+            st.pending.extend(&parsed.rows);
+            parsed.rows.clear();
             if replacing.is_some() {
                 st.pending_replaced.push(report_key);
             }
             st.n_pending_reports += 1;
-            store.maybe_flush()?;
+            self.maybe_flush()?;
         }
         Ok(outcome)
     }
@@ -594,17 +596,8 @@ impl Store {
         content: Content,
         origin: &Origin,
     ) -> Result<Outcome, StoreError> {
-        if self.ingest.is_spilled || !self.ingest.current.is_empty() {
-            self.discard_current()?;
-        }
-        std::mem::swap(&mut self.ingest.current, &mut parsed.rows);
-        let hasher = std::mem::take(&mut parsed.content);
-        let key = (parsed.report_key, None);
-        let result = self.conclude(key, hasher, report, content, origin);
-        // `current` is empty again (its rows went to the batch, or were a duplicate's).
-        std::mem::swap(&mut self.ingest.current, &mut parsed.rows);
-        parsed.rows.clear();
-        result
+        self.roll_back_spill()?;
+        self.conclude(parsed, None, report, content, origin)
     }
 
     /// Whether accepted reports keep their raw payload (workers need not compress it if not).
@@ -617,32 +610,27 @@ impl Store {
 /// it (or recognizes a duplicate), or [`ReportWriter::abort`] discards it.
 pub struct ReportWriter<'s> {
     store: &'s mut Store,
-    /// Hash of the report's content as parsed (see `content_hash`).
-    content: blake3::Hasher,
-    report_key: i64,
+    /// The rows not yet handed to the writer, and the content hash so far.
+    parsed: ParsedReport,
     /// `Some(conflict_of)` when this replaces the stored report with the same key.
     replacing: Option<Option<i64>>,
-    n_records: usize,
 }
 
 impl std::fmt::Debug for ReportWriter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReportWriter")
-            .field("report_key", &self.report_key)
+            .field("report_key", &self.parsed.report_key)
             .finish_non_exhaustive()
     }
 }
 
+/// Like [`ParsedReport`], but a report too large to buffer goes to the store in parts.
 impl RecordSink for ReportWriter<'_> {
     fn record(&mut self, r: &Record) -> Result<(), SinkError> {
-        let index = i32_of(self.n_records);
-        self.n_records += 1;
-        hash_record(&mut self.content, r);
-        let rows = &mut self.store.ingest.current;
-        rows.push_record(self.report_key, index, r);
-        if rows.records_len() >= SPILL_RECORDS {
-            let replacing = self.replacing.map(|_| self.report_key);
-            self.store.spill(replacing, false)?;
+        self.parsed.record(r)?;
+        if self.parsed.rows.records_len() >= SPILL_RECORDS {
+            let replacing = self.replacing.map(|_| self.parsed.report_key);
+            self.store.spill(&mut self.parsed.rows, replacing, false)?;
         }
         Ok(())
     }
@@ -651,19 +639,19 @@ impl RecordSink for ReportWriter<'_> {
 impl ReportWriter<'_> {
     /// Stores the parsed report unless it is a duplicate.
     pub fn finish(
-        self,
+        mut self,
         report: &Report,
         content: Content,
         origin: &Origin,
     ) -> Result<Outcome, StoreError> {
-        let key = (self.report_key, self.replacing);
+        let replacing = self.replacing;
         self.store
-            .conclude(key, self.content, report, content, origin)
+            .conclude(&mut self.parsed, replacing, report, content, origin)
     }
 
     /// Discards what was received (the report failed to parse).
     pub fn abort(self) -> Result<(), StoreError> {
-        self.store.discard_current()
+        self.store.roll_back_spill()
     }
 }
 
