@@ -363,7 +363,6 @@ impl<'a> Ingest<'a> {
         } = parsed;
         let settled = self.settle(&prov, &mut report, result, content);
         self.keep_spare(report);
-        self.tick();
         settled
     }
 
