@@ -306,6 +306,62 @@ fn sigkill_at_random_points_leaves_no_partial_report_and_a_rerun_is_exact() {
 }
 
 #[test]
+fn a_report_too_large_to_buffer_is_committed_whole_once() {
+    // Over 20,000 records, a report goes to DuckDB in parts inside its own transaction.
+    let dir = TempDir::new("large");
+    let spec = rua_bench::Spec {
+        style: rua_bench::Style::Google,
+        report_id: "large-1".into(),
+        domain: "example.com".into(),
+        begin: 1_732_752_000,
+        n_records: 45_000,
+        seed: 5,
+    };
+    let file = dir.0.join("large.xml");
+    let written = rua_bench::write_report(&spec, std::fs::File::create(&file).unwrap()).unwrap();
+    let small = sample_reports().join("aggregate/ok/google-np.xml");
+    let db = dir.db();
+    let args = ["ingest", small.to_str().unwrap(), file.to_str().unwrap()];
+    rua_ok(&db, &args, OK);
+    let small_report = rua_report::parse_bytes(
+        &std::fs::read(&small).unwrap(),
+        &mut |_: &rua_report::Record| Ok(()),
+    )
+    .unwrap();
+    let expected = (2, (written.n_records + small_report.n_records) as i64);
+    let got = || {
+        (
+            number(&db, "SELECT count(*) FROM reports"),
+            number(&db, "SELECT count(*) FROM records"),
+        )
+    };
+    assert_eq!(got(), expected);
+    assert_eq!(
+        number(
+            &db,
+            "SELECT sum(message_count) FROM records WHERE report_key = 2"
+        ),
+        written.n_messages as i64
+    );
+    // Again, then a new report: the large one is a duplicate whose parts already handed
+    // over are rolled back, and the new one commits after it.
+    let other = dir.0.join("other.xml");
+    let template = std::fs::read_to_string(&small).unwrap();
+    std::fs::write(&other, template.replace("12345678901234567890", "other-1")).unwrap();
+    rua_ok(&db, &[&args[..], &[other.to_str().unwrap()]].concat(), OK);
+    let small_records = small_report.n_records as i64;
+    assert_eq!(got(), (expected.0 + 1, expected.1 + small_records));
+    assert_eq!(
+        number(
+            &db,
+            "SELECT n_duplicates FROM ingest_runs ORDER BY run_id DESC LIMIT 1"
+        ),
+        2
+    );
+    assert_no_partial_report(&db);
+}
+
+#[test]
 fn a_database_file_abandoned_while_being_created_is_created_again() {
     let dir = TempDir::new("abandoned");
     let db = dir.db();
