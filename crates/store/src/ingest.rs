@@ -17,6 +17,12 @@ const BATCH_ROWS: usize = 100_000;
 const BATCH_REPORTS: usize = 5_000;
 /// Bytes of text and kept payloads buffered before a batch commits (bounds memory).
 const BATCH_BYTES: usize = 24 << 20;
+/// Records the writer's transaction takes before it commits (unless a caller needs the
+/// batches durable sooner). Batches go to the writer as they fill, and it appends them in one
+/// transaction: a table that gets at least a row group (122,880 rows) in one transaction has
+/// its row groups written compressed straight to the file (DuckDB's bulk append), instead
+/// of going through the WAL and being compressed again at the next checkpoint.
+const COMMIT_RECORDS: usize = 4 * 122_880;
 
 /// Where a payload came from, as stored.
 #[derive(Debug, Clone, Default)]
@@ -96,6 +102,10 @@ pub(crate) struct State {
     /// Reports in `pending` that replace stored ones: their old rows go in the same commit.
     pending_replaced: Vec<i64>,
     n_pending_reports: usize,
+    /// Batches handed to the writer that its open transaction has not committed yet, and
+    /// their records.
+    is_uncommitted: bool,
+    n_uncommitted_records: usize,
     /// The report being written was too large to buffer: its rows are being written inside
     /// an open transaction on the writer that commits (or rolls back) with the report.
     is_spilled: bool,
@@ -342,23 +352,32 @@ impl Store {
             || st.n_pending_reports >= BATCH_REPORTS
             || st.pending.bytes_len() >= BATCH_BYTES
         {
-            self.flush_pending()?;
+            self.flush_pending(false)?;
         }
         Ok(())
     }
 
-    /// Hands the finished reports buffered so far to the background writer, which commits
-    /// them in one transaction while parsing goes on.
-    fn flush_pending(&mut self) -> Result<(), StoreError> {
+    /// Hands the finished reports buffered so far to the background writer, which appends
+    /// them while parsing goes on, and commits them with the batches before them when
+    /// `is_durable` or when its transaction holds enough records.
+    fn flush_pending(&mut self, is_durable: bool) -> Result<(), StoreError> {
+        let st = &mut self.ingest;
         // A report being spilled has its transaction open on the writer: batches wait.
-        if self.ingest.pending.is_empty() || self.ingest.is_spilled {
+        if st.is_spilled || (st.pending.is_empty() && !(is_durable && st.is_uncommitted)) {
             return Ok(());
         }
+        st.n_uncommitted_records += st.pending.records_len();
+        let commit = is_durable || st.n_uncommitted_records >= COMMIT_RECORDS;
         let job = Job::Batch {
-            rows: std::mem::take(&mut self.ingest.pending),
-            replaced: std::mem::take(&mut self.ingest.pending_replaced),
+            rows: std::mem::take(&mut st.pending),
+            replaced: std::mem::take(&mut st.pending_replaced),
+            commit,
         };
-        self.ingest.n_pending_reports = 0;
+        st.n_pending_reports = 0;
+        st.is_uncommitted = !commit;
+        if commit {
+            st.n_uncommitted_records = 0;
+        }
         self.submit(job)
     }
 
@@ -382,12 +401,12 @@ impl Store {
     /// acts on the previous batch after this call never acts before that batch's commit,
     /// while this one is committed during its next batch.
     pub fn hand_over(&mut self) -> Result<(), StoreError> {
-        self.flush_pending()
+        self.flush_pending(true)
     }
 
     /// Commits every finished report: when this returns, they are durable.
     pub fn commit(&mut self) -> Result<(), StoreError> {
-        self.flush_pending()?;
+        self.flush_pending(true)?;
         match self.writer.as_mut() {
             Some(writer) => writer.sync(),
             None => Ok(()),
@@ -406,7 +425,7 @@ impl Store {
         let is_first = !self.ingest.is_spilled;
         if is_first {
             // Reports finished before this one are committed before its transaction opens.
-            self.flush_pending()?;
+            self.flush_pending(true)?;
         }
         self.ingest.is_spilled = !is_last;
         let job = Job::Spill {

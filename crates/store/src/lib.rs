@@ -123,8 +123,12 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// WAL size at which a writer checkpoints.
-const CHECKPOINT_THRESHOLD: &str = "64MB";
+/// WAL size at which a writer checkpoints. Each checkpoint compresses again the row groups
+/// that grew since the last one (for `reports`, every kept payload in them), so fewer cost
+/// less: 100,000 typical reports ingest in 38 s instead of 43 s at 64 MB (which saved a
+/// quarter against DuckDB's default of 16 MB). A run killed before its checkpoint leaves a
+/// WAL that the next open replays.
+const CHECKPOINT_THRESHOLD: &str = "256MB";
 
 /// DuckDB's header: three 4 KiB blocks. A file shorter than that holds no data.
 const HEADER_BYTES: u64 = 3 * 4096;
@@ -192,8 +196,6 @@ impl Store {
                         Some(limit) => c.max_memory(limit),
                         None => Ok(c),
                     })
-                    // Checkpoints compress what the WAL holds: fewer, larger ones cost less
-                    // (a quarter of ingest time at DuckDB's default of 16 MB).
                     .and_then(|c| c.with("checkpoint_threshold", CHECKPOINT_THRESHOLD))
             }
             .map_err(|source| StoreError::Open {

@@ -1,8 +1,9 @@
-//! The background writer: batches of finished reports are appended and committed on a second
-//! connection in a thread of their own, while the caller parses the next batch; so are the
-//! parts of a report too large to buffer, in that report's own transaction. At most one job
-//! is in flight; [`Writer::sync`] waits for it, so callers that need a durable commit (before
-//! acting on a mailbox, at the end of a run) get one.
+//! The background writer: batches of finished reports are appended on a second connection
+//! in a thread of their own, while the caller parses the next batch, into one transaction
+//! that a batch marked `commit` commits; so are the parts of a report too large to buffer,
+//! in that report's own transaction. At most one job is in flight; [`Writer::sync`] waits
+//! for it, so callers that need a durable commit (before acting on a mailbox, at the end of
+//! a run) hand over a batch marked `commit` and get one.
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
@@ -12,11 +13,17 @@ use crate::ingest::Rows;
 
 /// Work for the writer, done in the order handed over.
 pub(crate) enum Job {
-    /// Finished reports, in one transaction: reports to delete first (replaced by
-    /// `rua reparse`), then rows to append.
-    Batch { rows: Rows, replaced: Vec<i64> },
+    /// Finished reports, in the open transaction (begun if there is none): reports to
+    /// delete first (replaced by `rua reparse`), then rows to append; `commit` commits the
+    /// transaction with every batch in it.
+    Batch {
+        rows: Rows,
+        replaced: Vec<i64>,
+        commit: bool,
+    },
     /// Part of a report too large to buffer, in a transaction of its own that the first
     /// part opens (after deleting the report it replaces, if any) and the last commits.
+    /// Batches before it were committed first.
     Spill {
         rows: Rows,
         replaced: Option<i64>,
@@ -50,9 +57,13 @@ impl Committer {
         result
     }
 
-    fn begin(&mut self, replaced: &[i64]) -> duckdb::Result<()> {
+    fn begin(&mut self) -> duckdb::Result<()> {
         self.conn.execute_batch("BEGIN TRANSACTION")?;
         self.is_in_transaction = true;
+        Ok(())
+    }
+
+    fn delete(&mut self, replaced: &[i64]) -> duckdb::Result<()> {
         if replaced.is_empty() {
             Ok(())
         } else {
@@ -67,10 +78,20 @@ impl Committer {
 
     fn step(&mut self, job: Job) -> duckdb::Result<()> {
         match job {
-            Job::Batch { mut rows, replaced } => {
-                self.begin(&replaced)?;
+            Job::Batch {
+                mut rows,
+                replaced,
+                commit,
+            } => {
+                if !self.is_in_transaction {
+                    self.begin()?;
+                }
+                self.delete(&replaced)?;
                 rows.append(&self.conn)?;
-                self.commit()
+                if commit {
+                    self.commit()?;
+                }
+                Ok(())
             }
             Job::Spill {
                 mut rows,
@@ -79,7 +100,8 @@ impl Committer {
                 is_last,
             } => {
                 if is_first {
-                    self.begin(replaced.as_slice())?;
+                    self.begin()?;
+                    self.delete(replaced.as_slice())?;
                 } else if !self.is_in_transaction {
                     // An earlier part failed (and was reported): the rest is dropped.
                     return Ok(());
@@ -153,7 +175,8 @@ impl Writer {
         }
     }
 
-    /// Waits until every batch handed over is committed.
+    /// Waits until every job handed over is done (and so, a batch marked `commit` and the
+    /// batches before it are durable).
     pub(crate) fn sync(&mut self) -> Result<(), StoreError> {
         while self.n_in_flight > 0 {
             self.wait_one()?;
