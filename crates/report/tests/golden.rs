@@ -14,10 +14,10 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use rua_report::{Coded, Record, Report, Vocabulary, parse, parse_to_vec};
-use rua_testkit::{check_expect, corpus, files_below, remove_expect, sample_reports};
+use rua_testkit::{check_expect, corpus, crate_dir, files_below, remove_expect, sample_reports};
 
 fn expect_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expect")
+    crate_dir(env!("CARGO_MANIFEST_DIR")).join("tests/expect")
 }
 
 fn opt(v: &Option<String>) -> &str {

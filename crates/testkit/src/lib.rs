@@ -26,6 +26,13 @@ pub fn repo_root() -> PathBuf {
     dir
 }
 
+/// The directory of the crate whose test is running, in the checkout being tested: cargo's
+/// CARGO_MANIFEST_DIR at run time, else `compiled_in` (pass `env!("CARGO_MANIFEST_DIR")`).
+/// Paths baked in at compile time point into whichever checkout last compiled the test.
+pub fn crate_dir(compiled_in: &str) -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(compiled_in), PathBuf::from)
+}
+
 /// `sample-reports/` in the repository.
 pub fn sample_reports() -> PathBuf {
     repo_root().join("sample-reports")

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use rua_testkit::{check_expect, corpus, files_below, sample_reports};
+use rua_testkit::{check_expect, corpus, crate_dir, files_below, sample_reports};
 use rua_unpack::{Limits, Payload, Provenance, UnpackError, Visitor, unpack_path};
 
 /// Lists what it is shown, one line per payload or reject.
@@ -81,7 +81,7 @@ fn list(base: &Path, inputs: &[PathBuf]) -> String {
 }
 
 fn expect(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    crate_dir(env!("CARGO_MANIFEST_DIR"))
         .join("tests/expect")
         .join(name)
 }
@@ -144,7 +144,7 @@ fn corpus_containers_unpack_to_their_payloads() {
 /// Inputs the fuzzer found: each unpacks to something (a payload or a reject), never a panic.
 #[test]
 fn fuzz_regressions_unpack_without_panicking() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let dir = crate_dir(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
     for rel in files_below(&dir) {
         let bytes = std::fs::read(dir.join(&rel)).unwrap();
         let mut lister = Lister {
