@@ -251,19 +251,26 @@ fn many_reports(dir: &Path, n: usize) -> PathBuf {
 fn sigkill_at_random_points_leaves_no_partial_report_and_a_rerun_is_exact() {
     let dir = TempDir::new("crash");
     let inputs = many_reports(&dir.0, 3000);
+    // 6,000 records in batches of 2,500: the writer's transaction takes two batches before it
+    // commits, so kills land before, between and after commits, and inside a transaction
+    // that spans batches.
+    let config = dir.0.join("rua.toml");
+    std::fs::write(&config, "[database]\ncommit_records = 4000\n").unwrap();
+    let ingest = [
+        "--config",
+        config.to_str().unwrap(),
+        "ingest",
+        inputs.to_str().unwrap(),
+    ];
     let clean = dir.0.join("clean.duckdb");
-    rua_ok(&clean, &["ingest", inputs.to_str().unwrap()], OK);
+    rua_ok(&clean, &ingest, OK);
     let expected = totals(&clean);
     assert_eq!(expected.0, 3000);
 
     let db = dir.db();
     // Deterministic "random" kill points spread over a run's length.
     let started = Instant::now();
-    rua_ok(
-        &dir.0.join("timing.duckdb"),
-        &["ingest", inputs.to_str().unwrap()],
-        OK,
-    );
+    rua_ok(&dir.0.join("timing.duckdb"), &ingest, OK);
     let run_ms = started.elapsed().as_millis().max(50) as u64;
     let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
     for _ in 0..12 {
@@ -272,13 +279,8 @@ fn sigkill_at_random_points_leaves_no_partial_report_and_a_rerun_is_exact() {
         seed ^= seed << 17;
         let delay = Duration::from_millis(seed % (run_ms + 100));
         let mut child = Command::new(common::RUA)
-            .args([
-                "--db",
-                db.to_str().unwrap(),
-                "--quiet",
-                "ingest",
-                inputs.to_str().unwrap(),
-            ])
+            .args(["--db", db.to_str().unwrap(), "--quiet"])
+            .args(ingest)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -299,7 +301,7 @@ fn sigkill_at_random_points_leaves_no_partial_report_and_a_rerun_is_exact() {
             assert_no_partial_report(&db);
         }
     }
-    rua_ok(&db, &["ingest", inputs.to_str().unwrap()], OK);
+    rua_ok(&db, &ingest, OK);
     assert_no_partial_report(&db);
     assert_eq!(totals(&db), expected);
     assert_eq!(number(&db, "SELECT count(*) FROM reports"), 3000);

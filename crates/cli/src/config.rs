@@ -29,6 +29,9 @@ pub struct Database {
     pub keep_raw: Option<bool>,
     /// DuckDB's memory limit for the commands that write (default 128MB).
     pub memory_limit: Option<String>,
+    /// Records an ingest commits at a time (default 491,520): a killed run loses at most
+    /// this much work, which the next run does again.
+    pub commit_records: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]

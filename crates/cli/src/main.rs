@@ -299,6 +299,22 @@ impl Settings {
             is_read_only,
             keep_raw,
             memory_limit: Some(memory_limit.unwrap_or(DEFAULT_MEMORY_LIMIT).to_owned()),
+            threads: None,
+            ..OpenOptions::default()
+        }
+    }
+
+    /// For commands that store reports (ingest, fetch, reparse): one DuckDB thread.
+    fn ingest_options(&self, keep_raw: bool) -> OpenOptions {
+        let options = self.options(false, keep_raw);
+        OpenOptions {
+            threads: Some(1),
+            commit_records: self
+                .config
+                .database
+                .commit_records
+                .unwrap_or(options.commit_records),
+            ..options
         }
     }
 
@@ -402,7 +418,8 @@ fn run(cli: &Cli, settings: &Settings) -> anyhow::Result<u8> {
             inputs,
             no_keep_raw,
         } => {
-            let mut store = settings.open(false, settings.keep_raw && !no_keep_raw)?;
+            let options = settings.ingest_options(settings.keep_raw && !no_keep_raw);
+            let mut store = open_store(&settings.db, &options)?;
             let show_progress = !cli.quiet && std::io::stderr().is_terminal();
             let counts = ingest::ingest(&mut store, inputs, &settings.limits, show_progress)?;
             let line = ingest::summary_line(&counts);
@@ -418,7 +435,7 @@ fn run(cli: &Cli, settings: &Settings) -> anyhow::Result<u8> {
             let accounts = mailboxes(settings, mailbox.as_deref())?;
             let target = fetch::Target {
                 db: &settings.db,
-                options: settings.options(false, settings.keep_raw),
+                options: settings.ingest_options(settings.keep_raw),
                 limits: settings.limits,
             };
             let stop = stop_flag()?;
@@ -514,7 +531,7 @@ fn run(cli: &Cli, settings: &Settings) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         Command::Reparse => {
-            let mut store = settings.open(false, true)?;
+            let mut store = open_store(&settings.db, &settings.ingest_options(true))?;
             let outcome = ingest::reparse(&mut store)?;
             tracing::info!(
                 "reparsed {} reports ({} no longer parse and were kept as they were); {} rejects now parse",

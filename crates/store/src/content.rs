@@ -57,7 +57,9 @@ fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
                 out.reserve(out.capacity());
             }
             let before = z.total_in();
-            let status = z.compress_vec(input, &mut out, FlushCompress::Finish).ok()?;
+            let status = z
+                .compress_vec(input, &mut out, FlushCompress::Finish)
+                .ok()?;
             let n_read = usize::try_from(z.total_in() - before).ok()?;
             input = input.get(n_read..)?;
             if status == Status::StreamEnd {

@@ -39,6 +39,14 @@ pub struct OpenOptions {
     /// DuckDB's memory limit when writing (e.g. `128MB`); DuckDB's default (80% of RAM)
     /// when None. Readers always get DuckDB's default.
     pub memory_limit: Option<String>,
+    /// DuckDB's threads when writing; DuckDB's default (one per core) when None. Ingest
+    /// wants one: it appends on a thread of its own, and a DuckDB thread beside it only
+    /// competed with the parsers for the cores (100,000 typical reports on 2 cores: 34 s
+    /// instead of 38–42 s).
+    pub threads: Option<i64>,
+    /// Records the writer's transaction takes before it commits, unless a caller needs the
+    /// reports durable sooner ([`Store::hand_over`], [`Store::commit`]).
+    pub commit_records: usize,
 }
 
 impl Default for OpenOptions {
@@ -48,6 +56,8 @@ impl Default for OpenOptions {
             is_read_only: false,
             keep_raw: true,
             memory_limit: None,
+            threads: None,
+            commit_records: ingest::COMMIT_RECORDS,
         }
     }
 }
@@ -194,6 +204,10 @@ impl Store {
                     .access_mode(duckdb::AccessMode::ReadWrite)
                     .and_then(|c| match &options.memory_limit {
                         Some(limit) => c.max_memory(limit),
+                        None => Ok(c),
+                    })
+                    .and_then(|c| match options.threads {
+                        Some(n) => c.threads(n),
                         None => Ok(c),
                     })
                     .and_then(|c| c.with("checkpoint_threshold", CHECKPOINT_THRESHOLD))
