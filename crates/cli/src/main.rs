@@ -299,7 +299,6 @@ impl Settings {
             is_read_only,
             keep_raw,
             memory_limit: Some(memory_limit.unwrap_or(DEFAULT_MEMORY_LIMIT).to_owned()),
-            threads: None,
             ..OpenOptions::default()
         }
     }
