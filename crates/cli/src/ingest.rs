@@ -379,11 +379,7 @@ impl<'a> Ingest<'a> {
                 let outcome = self
                     .store
                     .add_report(report, &parsed, content, &origin(prov))?;
-                if let Outcome::Conflict { of, .. } = outcome {
-                    tracing::info!(
-                        "{prov}: same report as #{of} with other content; kept, not counted"
-                    );
-                }
+                note_conflict(prov, outcome);
                 Ok(())
             }
             Err(Unreadable::Parse(e)) => {
@@ -498,6 +494,19 @@ impl<'a> Ingest<'a> {
         Ok(())
     }
 
+    /// Keeps an aggregate payload that could not be read (decompressed) to its end: the
+    /// container it came in, when there is one.
+    fn keep_unreadable(
+        &mut self,
+        prov: &Provenance,
+        e: &std::io::Error,
+        container: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let code = unreadable_code(e, "read_error");
+        let reason = format!("cannot read payload: {e}");
+        self.keep_reject(prov, "aggregate", code, reason, content_of(container))
+    }
+
     fn aggregate(&mut self, payload: Payload<'_>) -> Result<(), StoreError> {
         let prov = payload.provenance;
         let mut bytes = Vec::new();
@@ -509,16 +518,7 @@ impl<'a> Ingest<'a> {
                 return self.aggregate_in_memory(prov, bytes);
             }
             Ok(_) => {}
-            Err(e) => {
-                let code = if limit_exceeded(&e).is_some() {
-                    "limit_decompressed"
-                } else {
-                    "read_error"
-                };
-                let content = content_of(payload.container_bytes);
-                let reason = format!("cannot read payload: {e}");
-                return self.keep_reject(prov, "aggregate", code, reason, content);
-            }
+            Err(e) => return self.keep_unreadable(prov, &e, payload.container_bytes),
         }
         // Empty, or too large to hold: parsed as a stream (the part read first, then the
         // rest), here, after the payloads found before it.
@@ -531,28 +531,12 @@ impl<'a> Ingest<'a> {
             Ok(report) => match tee.finish() {
                 Ok(content) => {
                     let outcome = writer.finish(&report, content, &origin(prov))?;
-                    if let Outcome::Conflict { of, .. } = outcome {
-                        tracing::info!(
-                            "{prov}: same report as #{of} with other content; kept, not counted"
-                        );
-                    }
+                    note_conflict(prov, outcome);
                     Ok(())
                 }
                 Err(e) => {
                     writer.abort()?;
-                    let code = if limit_exceeded(&e).is_some() {
-                        "limit_decompressed"
-                    } else {
-                        "read_error"
-                    };
-                    let content = content_of(payload.container_bytes);
-                    self.keep_reject(
-                        prov,
-                        "aggregate",
-                        code,
-                        format!("cannot read payload: {e}"),
-                        content,
-                    )
+                    self.keep_unreadable(prov, &e, payload.container_bytes)
                 }
             },
             Err(e) => {
@@ -565,11 +549,7 @@ impl<'a> Ingest<'a> {
                     } => return Err(StoreError::from_sink(inner)),
                     e => e,
                 };
-                let code = if limit_exceeded(&e).is_some() {
-                    "limit_decompressed"
-                } else {
-                    e.kind.code()
-                };
+                let code = unreadable_code(&e, e.kind.code());
                 // Keep the whole payload: read what the parser left, within the limits.
                 let _ = std::io::copy(&mut tee, &mut std::io::sink());
                 let content = match tee.finish_partial() {
@@ -579,6 +559,23 @@ impl<'a> Ingest<'a> {
                 self.keep_reject(prov, "aggregate", code, e.to_string(), content)
             }
         }
+    }
+}
+
+/// The reject code of a payload that could not be read: `limit_decompressed` when it
+/// outgrew the decompression limit, else `otherwise`.
+fn unreadable_code(e: &(dyn std::error::Error + 'static), otherwise: &'static str) -> &'static str {
+    if limit_exceeded(e).is_some() {
+        "limit_decompressed"
+    } else {
+        otherwise
+    }
+}
+
+/// Says (at info level) that a report was kept as a conflict.
+fn note_conflict(prov: &Provenance, outcome: Outcome) {
+    if let Outcome::Conflict { of, .. } = outcome {
+        tracing::info!("{prov}: same report as #{of} with other content; kept, not counted");
     }
 }
 
@@ -598,11 +595,7 @@ impl Visitor for Ingest<'_> {
                 let read = payload.reader.read_to_end(&mut bytes);
                 match (payload.kind, read) {
                     (_, Err(e)) => {
-                        let code = if limit_exceeded(&e).is_some() {
-                            "limit_decompressed"
-                        } else {
-                            "read_error"
-                        };
+                        let code = unreadable_code(&e, "read_error");
                         let content = content_of(payload.container_bytes);
                         self.keep_reject(
                             payload.provenance,
