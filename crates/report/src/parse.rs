@@ -34,11 +34,14 @@ pub fn parse<R: BufRead, S: RecordSink + ?Sized>(
     input: R,
     sink: &mut S,
 ) -> Result<Report, ParseError> {
-    let mut reader = Streamed(Reader::from_reader(Utf8Lossy::new(input)));
-    configure(&mut reader.0);
+    let mut reader = Streamed {
+        reader: Reader::from_reader(Utf8Lossy::new(input)),
+        buf: Vec::with_capacity(4096),
+    };
+    configure(&mut reader.reader);
     let mut parser = Parser::default();
     let result = parser.run(&mut reader, sink);
-    let lossy = reader.0.get_ref();
+    let lossy = reader.reader.get_ref();
     let bom = if lossy.has_bom { 3 } else { 0 };
     let invalid = (lossy.n_invalid_bytes > 0).then(|| {
         (
@@ -82,30 +85,34 @@ fn configure<R>(reader: &mut Reader<R>) {
 /// One XML event at a time, from a stream (copied into a reused buffer) or from bytes in
 /// memory (borrowed from them).
 trait Events {
-    fn next_event<'s>(&'s mut self, buf: &'s mut Vec<u8>) -> quick_xml::Result<Event<'s>>;
+    fn next_event(&mut self) -> quick_xml::Result<Event<'_>>;
     fn buffer_position(&self) -> u64;
     fn error_position(&self) -> u64;
 }
 
-struct Streamed<R>(Reader<R>);
+/// A stream's events, each copied into `buf` (cleared per event, so memory stays flat).
+struct Streamed<R> {
+    reader: Reader<R>,
+    buf: Vec<u8>,
+}
 
 impl<R: BufRead> Events for Streamed<R> {
-    fn next_event<'s>(&'s mut self, buf: &'s mut Vec<u8>) -> quick_xml::Result<Event<'s>> {
-        buf.clear();
-        self.0.read_event_into(buf)
+    fn next_event(&mut self) -> quick_xml::Result<Event<'_>> {
+        self.buf.clear();
+        self.reader.read_event_into(&mut self.buf)
     }
     fn buffer_position(&self) -> u64 {
-        self.0.buffer_position()
+        self.reader.buffer_position()
     }
     fn error_position(&self) -> u64 {
-        self.0.error_position()
+        self.reader.error_position()
     }
 }
 
 struct Borrowed<'i>(Reader<&'i [u8]>);
 
 impl Events for Borrowed<'_> {
-    fn next_event<'s>(&'s mut self, _: &'s mut Vec<u8>) -> quick_xml::Result<Event<'s>> {
+    fn next_event(&mut self) -> quick_xml::Result<Event<'_>> {
         self.0.read_event()
     }
     fn buffer_position(&self) -> u64 {
@@ -347,10 +354,9 @@ impl Parser {
         reader: &mut E,
         sink: &mut S,
     ) -> Result<(), Failure> {
-        let mut buf = Vec::with_capacity(4096);
         loop {
             self.offset = reader.buffer_position();
-            let event = match reader.next_event(&mut buf) {
+            let event = match reader.next_event() {
                 Ok(event) => event,
                 Err(e) => return Err((ErrorKind::Xml(e), reader.error_position())),
             };
