@@ -32,6 +32,18 @@ impl Content {
             raw_gz,
         }
     }
+
+    /// A payload whose bytes are not kept (e.g. a message over the size limit, left on the
+    /// server): identified by where it is instead of what it holds.
+    pub fn not_kept(location: &str, n_bytes: u64) -> Content {
+        Content {
+            hash: blake3::hash(format!("not kept: {location}").as_bytes())
+                .to_hex()
+                .to_string(),
+            n_bytes,
+            raw_gz: None,
+        }
+    }
 }
 
 thread_local! {
@@ -110,20 +122,6 @@ fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
 
 /// Passes a payload through to the parser while hashing (and optionally compressing) every
 /// byte read, so the stored copy is exactly what was parsed and nothing is read twice.
-impl Content {
-    /// A payload whose bytes are not kept (e.g. a message over the size limit, left on the
-    /// server): identified by where it is instead of what it holds.
-    pub fn not_kept(location: &str, n_bytes: u64) -> Content {
-        Content {
-            hash: blake3::hash(format!("not kept: {location}").as_bytes())
-                .to_hex()
-                .to_string(),
-            n_bytes,
-            raw_gz: None,
-        }
-    }
-}
-
 pub struct PayloadTee<R> {
     inner: R,
     hasher: blake3::Hasher,
