@@ -7,8 +7,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use duckdb::params;
 use rua_report::{Record, RecordSink, Report, SinkError};
 
+use crate::columns::{Columns, Kind, Row};
 use crate::writer::{Job, Writer};
 use crate::{Content, Store, StoreError};
+use Kind::{Blob, Bool, Int32 as I32, Int64 as I64, Text as T, Timestamp as Ts};
 
 /// Records of one report buffered before its rows go to DuckDB inside its own transaction.
 const SPILL_RECORDS: usize = 20_000;
@@ -774,9 +776,6 @@ struct ReportRow<'a> {
     origin: &'a Origin,
 }
 
-use crate::columns::{Columns, Kind, Row};
-use Kind::{Blob, Bool, Int32 as I32, Int64 as I64, Text as T, Timestamp as Ts};
-
 /// Column kinds of each table, in the order of `sql/migrations` (checked by a test).
 pub(crate) const TABLES: [(&str, &[Kind]); 9] = [
     (
@@ -947,7 +946,7 @@ impl Rows {
             .text(ip.as_deref())
             .text(Some(&r.source_ip_raw))
             .text(net.as_deref())
-            .int64(Some(i64::try_from(r.count).unwrap_or(i64::MAX)))
+            .int64(n64(r.count))
             .text(r.disposition.as_str())
             .text(r.disposition.raw.as_deref())
             .text(r.dkim_verdict.as_str())
