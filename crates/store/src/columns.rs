@@ -1,6 +1,6 @@
 //! Rows waiting to be appended, held column by column: one contiguous buffer per column
-//! instead of an allocation per value, handed to DuckDB's appender as one Arrow batch per
-//! table (a row-at-a-time appender call costs more than parsing the row did).
+//! instead of an allocation per value, handed to DuckDB as one Arrow batch per table (a
+//! row-at-a-time appender call costs more than parsing the row did).
 
 use std::sync::Arc;
 

@@ -1,10 +1,12 @@
 //! Writing reports: identity and content decide new / duplicate / conflict; rows are
-//! buffered per report, batched across reports, and appended with DuckDB appenders.
+//! buffered per report, batched across reports, and inserted one Arrow batch per table.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use duckdb::params;
+use duckdb::vtab::arrow::ArrowBatchRegistration;
+use rua_align::normalize as normalize_domain;
 use rua_report::{Record, RecordSink, Report, SinkError};
 
 use crate::columns::{Columns, Kind, Row};
@@ -85,8 +87,6 @@ pub struct RunCounts {
     pub n_messages: u64,
     pub bytes_read: u64,
 }
-
-use rua_align::normalize as normalize_domain;
 
 #[derive(Debug, Default)]
 struct Known {
@@ -1036,6 +1036,10 @@ impl Rows {
     }
 
     /// Appends every buffered row in the connection's current transaction, then empties.
+    ///
+    /// Each table's rows go in as one `INSERT ... SELECT` over the Arrow batch: DuckDB then
+    /// writes them straight into the table, where its appender would first copy them into a
+    /// collection of its own and scan that again (a tenth of an ingest's time, measured).
     pub(crate) fn append(&mut self, conn: &duckdb::Connection) -> duckdb::Result<()> {
         for ((name, _), columns) in TABLES.iter().zip(&mut self.tables) {
             if columns.is_empty() {
@@ -1044,9 +1048,9 @@ impl Rows {
             let batch = columns
                 .take_batch()
                 .map_err(|e| duckdb::Error::ToSqlConversionFailure(Box::new(e)))?;
-            let mut app = conn.appender(name)?;
-            app.append_record_batch(batch)?;
-            app.flush()?;
+            let sql = include_str!("../../../sql/store/append_batch.sql").replace("{table}", name);
+            let batch = ArrowBatchRegistration::new(batch);
+            conn.prepare_cached(&sql)?.execute([&batch])?;
         }
         Ok(())
     }

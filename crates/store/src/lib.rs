@@ -272,6 +272,11 @@ impl Store {
         };
         schema::migrate(&store.conn, path, options.is_read_only)?;
         if !options.is_read_only {
+            // The table function over Arrow batches that `sql/store/append_batch.sql` reads.
+            store
+                .conn
+                .register_table_function::<duckdb::vtab::arrow::ArrowVTab>("rua_batch")
+                .map_err(StoreError::db("registering the batch table function"))?;
             store.load_known()?;
         }
         Ok(store)
