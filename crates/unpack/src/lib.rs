@@ -3,10 +3,14 @@
 //! Every container is recognized by its bytes, never by its name or Content-Type: gzip
 //! (first member only; trailing bytes ignored), zip (every member), plain XML, JSON, RFC 5322
 //! messages (every MIME part, nested `message/rfc822` included) and mbox. Each payload is
-//! handed to a [`Visitor`] as a stream, with its [`Provenance`] and [`PayloadKind`];
-//! decompression is streamed and bounded by [`Limits`], so a large report is never held
-//! whole in memory and a bomb stops at the cap with an error.
+//! handed to a [`Visitor`] as a stream, with its [`Provenance`] and [`PayloadKind`].
+//! Decompression is bounded by [`Limits`], so a bomb stops at the cap with an error. Small
+//! files and payloads (up to 8 MiB, every typical report) are read and inflated in memory,
+//! where a compressed payload's end and checksum are checked before it is handed over with
+//! its compressed form ([`Payload::gzip`]); anything larger is streamed, so a large report
+//! is never held whole in memory.
 
+mod inflate;
 mod limit;
 mod message;
 mod sniff;
@@ -116,6 +120,12 @@ pub struct Payload<'a> {
     /// The bytes of the innermost container as received (e.g. the gzip attachment), when
     /// they are in memory; kept with a reject so nothing is lost.
     pub container_bytes: Option<&'a [u8]>,
+    /// The payload as one gzip member, when it arrived compressed and small enough to be
+    /// inflated in memory: a `.gz` member exactly as received, or a zip member's deflate
+    /// data as received, framed as gzip. Unpacking has already inflated it, found it ends
+    /// where it should and checked its CRC-32 and length against the payload; a consumer
+    /// can keep these bytes instead of compressing the payload again.
+    pub gzip: Option<&'a [u8]>,
 }
 
 impl fmt::Debug for Payload<'_> {

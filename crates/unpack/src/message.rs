@@ -2,7 +2,7 @@
 
 use mail_parser::{Message, MessageParser, MessagePart, MimeHeaders, PartType};
 
-use crate::walk::Walker;
+use crate::walk::{Held, Walker};
 use crate::{MessageInfo, PayloadKind, UnpackError, Visitor};
 
 fn info(message: &Message<'_>) -> MessageInfo {
@@ -45,7 +45,7 @@ impl<V: Visitor> Walker<'_, V> {
         let parsed = std::panic::catch_unwind(|| MessageParser::new().parse(bytes));
         match parsed {
             Ok(Some(parsed)) => self.parsed_message(&parsed, depth),
-            Ok(None) => self.payload(PayloadKind::NotReport, &mut &bytes[..], Some(bytes)),
+            Ok(None) => self.payload(PayloadKind::NotReport, &mut &bytes[..], Held::bytes(bytes)),
             Err(_) => self.reject(UnpackError::BadMessage, Some(bytes)),
         }
     }
@@ -57,14 +57,14 @@ impl<V: Visitor> Walker<'_, V> {
         self.prov.chain.push("message".to_owned());
         let n_before = self.n_found;
         let result = if is_failure_report(message) {
-            self.payload(PayloadKind::Failure, &mut &raw[..], Some(raw))
+            self.payload(PayloadKind::Failure, &mut &raw[..], Held::bytes(raw))
         } else {
             self.part(message, message.root_part(), depth, "1")
         };
         // A message that held nothing at all is kept, not dropped.
         let result = result.and_then(|()| {
             if self.n_found == n_before {
-                self.payload(PayloadKind::NotReport, &mut &raw[..], Some(raw))
+                self.payload(PayloadKind::NotReport, &mut &raw[..], Held::bytes(raw))
             } else {
                 Ok(())
             }
@@ -134,7 +134,7 @@ impl<V: Visitor> Walker<'_, V> {
         };
         self.prov.chain.push(label);
         let saved = std::mem::replace(&mut self.prov.file_name, name.map(str::to_owned));
-        let result = self.stream(&mut &decoded[..], depth, Some(decoded));
+        let result = self.stream(&mut &decoded[..], depth, Held::bytes(decoded));
         self.prov.file_name = saved;
         self.prov.chain.pop();
         result

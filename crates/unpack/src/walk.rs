@@ -4,11 +4,44 @@ use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Cursor, Read, Seek};
 use std::path::Path;
 
+use zip::CompressionMethod;
+
+use crate::inflate::{self, IN_MEMORY_BYTES};
 use crate::limit::Limited;
 use crate::sniff::{HEAD_LEN, Sniffed, is_tls_report, sniff};
 use crate::{Limits, Payload, PayloadKind, Provenance, UnpackError, Visitor};
 
 const BUF_LEN: usize = 64 * 1024;
+
+/// What of a stream is held in memory.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Held<'a> {
+    /// The bytes of the innermost container as received, kept with a reject.
+    pub(crate) container: Option<&'a [u8]>,
+    /// Exactly the bytes the stream's reader yields.
+    pub(crate) whole: Option<&'a [u8]>,
+    /// The stream's bytes as one checked gzip member ([`Payload::gzip`]).
+    pub(crate) gzip: Option<&'a [u8]>,
+}
+
+impl<'a> Held<'a> {
+    /// A stream read from `bytes`, which are also the container kept with a reject.
+    pub(crate) fn bytes(bytes: &'a [u8]) -> Held<'a> {
+        Held {
+            container: Some(bytes),
+            whole: Some(bytes),
+            gzip: None,
+        }
+    }
+
+    /// A stream not held in memory, inside `container`.
+    pub(crate) fn within(container: Option<&'a [u8]>) -> Held<'a> {
+        Held {
+            container,
+            ..Held::default()
+        }
+    }
+}
 
 pub(crate) struct Walker<'v, V> {
     pub(crate) limits: Limits,
@@ -45,7 +78,7 @@ pub fn unpack_reader<V: Visitor, R: Read>(
         Err(e) => return walker.reject(UnpackError::Io(e), None),
     };
     let mut joined = Cursor::new(head).chain(reader);
-    walker.top(&mut joined, None)
+    walker.top(&mut joined, Held::default())
 }
 
 /// Unpacks one RFC 5322 message held in memory (as fetched over IMAP).
@@ -74,6 +107,14 @@ fn read_capped(reader: &mut dyn BufRead, limit: u64) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();
     Limited::new(reader, limit).read_to_end(&mut out)?;
     Ok(out)
+}
+
+/// A zip member's data as stored (compressed), or `None` if it cannot be read.
+fn read_raw<R: Read + Seek>(archive: &mut zip::ZipArchive<R>, index: usize) -> Option<Vec<u8>> {
+    let mut member = archive.by_index_raw(index).ok()?;
+    let mut raw = Vec::with_capacity(usize::try_from(member.compressed_size()).ok()?);
+    member.read_to_end(&mut raw).ok()?;
+    Some(raw)
 }
 
 fn is_maildir(dir: &Path) -> bool {
@@ -111,14 +152,15 @@ impl<'v, V: Visitor> Walker<'v, V> {
         &mut self,
         kind: PayloadKind,
         reader: &mut dyn BufRead,
-        container_bytes: Option<&[u8]>,
+        held: Held<'_>,
     ) -> Result<(), V::Error> {
         self.n_found += 1;
         self.visitor.payload(Payload {
             kind,
             provenance: &self.prov,
             reader,
-            container_bytes,
+            container_bytes: held.container,
+            gzip: held.gzip,
         })
     }
 
@@ -131,6 +173,22 @@ impl<'v, V: Visitor> Walker<'v, V> {
             Ok(file) => file,
             Err(e) => return self.reject(UnpackError::Io(e), None),
         };
+        // A small file (every report file) is read whole: its bytes are then kept with a
+        // reject, and a gzip or zip payload in it comes with its compressed form.
+        let size = file.metadata().map_or(u64::MAX, |m| m.len());
+        if size <= IN_MEMORY_BYTES {
+            let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+            if let Err(e) = (&file).take(IN_MEMORY_BYTES + 1).read_to_end(&mut data) {
+                return self.reject(UnpackError::Io(e), None);
+            }
+            if data.len() as u64 <= IN_MEMORY_BYTES {
+                return self.top(&mut &data[..], Held::bytes(&data));
+            }
+            // It grew while being read: read it as a large file.
+            if let Err(e) = (&file).rewind() {
+                return self.reject(UnpackError::Io(e), None);
+            }
+        }
         let mut reader = BufReader::with_capacity(BUF_LEN, file);
         let head = match read_head(&mut reader) {
             Ok(head) => head,
@@ -146,7 +204,7 @@ impl<'v, V: Visitor> Walker<'v, V> {
             return self.zip(file, 1, None);
         }
         let mut joined = Cursor::new(head).chain(reader);
-        self.top(&mut joined, None)
+        self.top(&mut joined, Held::default())
     }
 
     fn directory(&mut self, dir: &Path) -> Result<(), V::Error> {
@@ -188,7 +246,7 @@ impl<'v, V: Visitor> Walker<'v, V> {
 
     /// Top level of a file or stdin: like a container's content, but mbox is allowed and a
     /// message is read into memory within the message limit.
-    fn top(&mut self, reader: &mut dyn BufRead, bytes: Option<&[u8]>) -> Result<(), V::Error> {
+    fn top(&mut self, reader: &mut dyn BufRead, held: Held<'_>) -> Result<(), V::Error> {
         let head = match reader.fill_buf() {
             Ok(head) => head,
             Err(e) => return self.reject(UnpackError::Io(e), None),
@@ -197,6 +255,9 @@ impl<'v, V: Visitor> Walker<'v, V> {
             Sniffed::Mbox => self.mbox(reader),
             Sniffed::Message => {
                 let limit = self.limits.max_message_bytes;
+                if let Some(data) = held.whole.filter(|d| d.len() as u64 <= limit) {
+                    return self.message(data, 0);
+                }
                 match read_capped(reader, limit) {
                     Ok(data) => self.message(&data, 0),
                     Err(e) if crate::limit_exceeded(&e).is_some() => {
@@ -205,7 +266,7 @@ impl<'v, V: Visitor> Walker<'v, V> {
                     Err(e) => self.reject(UnpackError::Io(e), None),
                 }
             }
-            _ => self.stream(reader, 0, bytes),
+            _ => self.stream(reader, 0, held),
         }
     }
 
@@ -228,13 +289,13 @@ impl<'v, V: Visitor> Walker<'v, V> {
     }
 
     /// A payload stream inside a container (or a plain file): sniff it and descend.
-    /// `container` holds the bytes of the innermost in-memory container, kept with rejects.
     pub(crate) fn stream(
         &mut self,
         reader: &mut dyn BufRead,
         depth: usize,
-        container: Option<&[u8]>,
+        held: Held<'_>,
     ) -> Result<(), V::Error> {
+        let container = held.container;
         let head = match read_head(reader) {
             Ok(head) => head,
             Err(e) => return self.reject(UnpackError::Io(e), container),
@@ -251,26 +312,46 @@ impl<'v, V: Visitor> Walker<'v, V> {
             Sniffed::Gzip => {
                 // One member, as RFC 1952 readers do: bytes after it (Mimecast's CRLF) are
                 // not read at all.
-                let gz = flate2::bufread::GzDecoder::new(&mut joined);
                 let limit = self.limits.max_decompressed_bytes;
-                let mut inflated = BufReader::with_capacity(BUF_LEN, Limited::new(gz, limit));
+                let cap = limit.min(IN_MEMORY_BYTES);
                 self.prov.chain.push("gzip".to_owned());
-                let result = self.stream(&mut inflated, depth + 1, container);
+                let result = match held.whole.and_then(|bytes| inflate::gzip(bytes, cap)) {
+                    Some((content, member)) => {
+                        let held = Held {
+                            container,
+                            whole: Some(&content),
+                            gzip: Some(member),
+                        };
+                        self.stream(&mut &content[..], depth + 1, held)
+                    }
+                    None => {
+                        let gz = flate2::bufread::GzDecoder::new(&mut joined);
+                        let mut inflated =
+                            BufReader::with_capacity(BUF_LEN, Limited::new(gz, limit));
+                        self.stream(&mut inflated, depth + 1, Held::within(container))
+                    }
+                };
                 self.prov.chain.pop();
                 result
             }
-            Sniffed::Zip => match read_capped(&mut joined, self.limits.max_decompressed_bytes) {
-                Ok(data) => self.zip(Cursor::new(&data[..]), depth + 1, Some(&data)),
-                Err(e) => self.reject(UnpackError::Io(e), container),
-            },
+            Sniffed::Zip => {
+                let limit = self.limits.max_decompressed_bytes;
+                match held.whole.filter(|data| data.len() as u64 <= limit) {
+                    Some(data) => self.zip(Cursor::new(data), depth + 1, Some(data)),
+                    None => match read_capped(&mut joined, limit) {
+                        Ok(data) => self.zip(Cursor::new(&data[..]), depth + 1, Some(&data)),
+                        Err(e) => self.reject(UnpackError::Io(e), container),
+                    },
+                }
+            }
             Sniffed::Message => match read_capped(&mut joined, self.limits.max_message_bytes) {
                 Ok(data) => self.message(&data, depth + 1),
                 Err(e) => self.reject(UnpackError::Io(e), container),
             },
-            Sniffed::Xml => self.payload(PayloadKind::Aggregate, &mut joined, container),
-            Sniffed::Json if is_tls => self.payload(PayloadKind::SmtpTls, &mut joined, container),
+            Sniffed::Xml => self.payload(PayloadKind::Aggregate, &mut joined, held),
+            Sniffed::Json if is_tls => self.payload(PayloadKind::SmtpTls, &mut joined, held),
             Sniffed::Json | Sniffed::Mbox | Sniffed::Empty | Sniffed::Unknown => {
-                self.payload(PayloadKind::NotReport, &mut joined, container)
+                self.payload(PayloadKind::NotReport, &mut joined, held)
             }
         }
     }
@@ -313,8 +394,34 @@ impl<'v, V: Visitor> Walker<'v, V> {
             self.prov.chain.push(format!("zip member {name:?}"));
             self.prov.file_name = Some(name);
             let limit = self.limits.max_decompressed_bytes;
-            let mut reader = BufReader::with_capacity(BUF_LEN, Limited::new(member, limit));
-            let result = self.stream(&mut reader, depth, container);
+            let is_small_deflated = member.compression() == CompressionMethod::Deflated
+                && !member.encrypted()
+                && member.compressed_size() <= IN_MEMORY_BYTES;
+            let (crc, size) = (member.crc32(), member.size());
+            drop(member);
+            let in_memory = is_small_deflated
+                .then(|| read_raw(&mut archive, index))
+                .flatten()
+                .and_then(|raw| inflate::zip_deflated(&raw, crc, size, limit.min(IN_MEMORY_BYTES)));
+            let result = match in_memory {
+                Some((content, gzip)) => {
+                    let held = Held {
+                        container,
+                        whole: Some(&content),
+                        gzip: Some(&gzip),
+                    };
+                    self.stream(&mut &content[..], depth, held)
+                }
+                // Read as a stream, which also reports what is wrong with the member.
+                None => match archive.by_index(index) {
+                    Ok(member) => {
+                        let mut reader =
+                            BufReader::with_capacity(BUF_LEN, Limited::new(member, limit));
+                        self.stream(&mut reader, depth, Held::within(container))
+                    }
+                    Err(e) => self.reject(UnpackError::Zip(e), container),
+                },
+            };
             self.prov.chain.pop();
             result?;
         }

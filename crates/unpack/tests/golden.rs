@@ -1,10 +1,12 @@
 //! Every container fixture in `sample-reports/` and every non-XML file of the shared corpus
 //! unpacks to the payloads listed in `tests/expect/*.txt`: kind, provenance chain, file name,
-//! and the payload's size. `UPDATE_EXPECT=1` regenerates the lists.
+//! the payload's size, and the size of its gzip form when it comes with one (which must
+//! decompress to the payload). `UPDATE_EXPECT=1` regenerates the lists.
 
 #![allow(clippy::unwrap_used)]
 
 use std::fmt::Write as _;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use rua_testkit::{check_expect, corpus, crate_dir, files_below, sample_reports};
@@ -34,10 +36,23 @@ impl Visitor for Lister {
     fn payload(&mut self, payload: Payload<'_>) -> Result<(), Self::Error> {
         let mut data = Vec::new();
         let read = payload.reader.read_to_end(&mut data);
-        let status = match read {
+        let mut status = match read {
             Ok(n) => format!("{n} bytes"),
             Err(e) => format!("error after {} bytes: {e}", data.len()),
         };
+        // The compressed form handed over decompresses to exactly the payload.
+        if let Some(gzip) = payload.gzip {
+            let mut inflated = Vec::new();
+            flate2::read::MultiGzDecoder::new(gzip)
+                .read_to_end(&mut inflated)
+                .unwrap();
+            assert!(
+                inflated == data,
+                "{}: gzip form differs",
+                payload.provenance
+            );
+            write!(status, ", as {} gzipped", gzip.len()).unwrap();
+        }
         let message = payload.provenance.message.as_ref();
         let subject = message.and_then(|m| m.subject.as_deref()).unwrap_or("-");
         writeln!(
