@@ -186,6 +186,8 @@ struct Job {
     seq: u64,
     report: ParsedReport,
     bytes: Vec<u8>,
+    /// The same bytes as one gzip member as received, if they came so.
+    gzip: Option<Vec<u8>>,
     keep_raw: bool,
 }
 
@@ -208,6 +210,7 @@ enum Unreadable {
 fn parse_in_memory(
     report: &mut ParsedReport,
     bytes: &[u8],
+    gzip: Option<Vec<u8>>,
     keep_raw: bool,
 ) -> (Result<Report, Unreadable>, Content) {
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -225,8 +228,8 @@ fn parse_in_memory(
             Err(Unreadable::Panic(what))
         }
     };
-    // A failed payload is kept whole as a reject, so its bytes are always compressed.
-    let content = Content::of(bytes, keep_raw || result.is_err());
+    // A failed payload is kept whole as a reject, so its bytes are always kept.
+    let content = kept_content(bytes, gzip, keep_raw || result.is_err());
     (result, content)
 }
 
@@ -255,8 +258,12 @@ impl Workers {
                                 Err(_) => return,
                             };
                             let Ok(mut job) = job else { return };
-                            let (result, content) =
-                                parse_in_memory(&mut job.report, &job.bytes, job.keep_raw);
+                            let (result, content) = parse_in_memory(
+                                &mut job.report,
+                                &job.bytes,
+                                job.gzip,
+                                job.keep_raw,
+                            );
                             let parsed = Parsed {
                                 seq: job.seq,
                                 report: job.report,
@@ -411,12 +418,19 @@ impl<'a> Ingest<'a> {
     }
 
     /// Parses an aggregate payload held in memory: on a worker if there are any, else here.
-    fn aggregate_in_memory(&mut self, prov: &Provenance, bytes: Vec<u8>) -> Result<(), StoreError> {
+    fn aggregate_in_memory(
+        &mut self,
+        prov: &Provenance,
+        bytes: Vec<u8>,
+        gzip: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
         let key = self.store.reserve_report_key();
         let mut report = self.report_for(key);
         let keep_raw = self.store.keeps_raw();
+        // A report that fails without it is compressed anew (rare: one that fails to parse).
+        let gzip = gzip.filter(|_| keep_raw).map(<[u8]>::to_vec);
         let Some(jobs) = self.workers.as_ref().and_then(|w| w.jobs.as_ref()) else {
-            let (result, content) = parse_in_memory(&mut report, &bytes, keep_raw);
+            let (result, content) = parse_in_memory(&mut report, &bytes, gzip, keep_raw);
             let settled = self.settle(prov, &mut report, result, content);
             self.keep_spare(report);
             return settled;
@@ -428,6 +442,7 @@ impl<'a> Ingest<'a> {
             seq,
             report,
             bytes,
+            gzip,
             keep_raw,
         };
         if jobs.send(job).is_err() {
@@ -515,7 +530,7 @@ impl<'a> Ingest<'a> {
             .read_to_end(&mut bytes);
         match read {
             Ok(n) if n > 0 && n as u64 <= IN_MEMORY_BYTES => {
-                return self.aggregate_in_memory(prov, bytes);
+                return self.aggregate_in_memory(prov, bytes, payload.gzip);
             }
             Ok(_) => {}
             Err(e) => return self.keep_unreadable(prov, &e, payload.container_bytes),
@@ -579,6 +594,15 @@ fn note_conflict(prov: &Provenance, outcome: Outcome) {
     }
 }
 
+/// Content of a payload read into memory, its bytes kept or not: as received when they
+/// came gzipped (see [`Payload::gzip`]), else compressed here.
+fn kept_content(bytes: &[u8], gzip: Option<Vec<u8>>, is_kept: bool) -> Content {
+    match gzip {
+        Some(gzip) if is_kept => Content::of_gzipped(bytes, gzip),
+        _ => Content::of(bytes, is_kept),
+    }
+}
+
 /// Content of bytes in memory (an empty input when there are none).
 fn content_of(bytes: Option<&[u8]>) -> Content {
     Content::of(bytes.unwrap_or_default(), true)
@@ -593,6 +617,7 @@ impl Visitor for Ingest<'_> {
             PayloadKind::SmtpTls | PayloadKind::Failure | PayloadKind::NotReport => {
                 let mut bytes = Vec::new();
                 let read = payload.reader.read_to_end(&mut bytes);
+                let gzip = payload.gzip.map(<[u8]>::to_vec);
                 match (payload.kind, read) {
                     (_, Err(e)) => {
                         let code = unreadable_code(&e, "read_error");
@@ -612,14 +637,14 @@ impl Visitor for Ingest<'_> {
                             "not_report",
                             "not_report",
                             "not a DMARC, SMTP TLS or failure report".to_owned(),
-                            Content::of(&bytes, true),
+                            kept_content(&bytes, gzip, true),
                         )
                     }
                     (kind, Ok(_)) => {
                         self.store.other_payload(
                             kind.as_str(),
                             origin(payload.provenance),
-                            Content::of(&bytes, true),
+                            kept_content(&bytes, gzip, true),
                         )?;
                         Ok(())
                     }

@@ -33,6 +33,17 @@ impl Content {
         }
     }
 
+    /// Content of bytes held in memory that arrived gzip-compressed: `gzip` (one member whose
+    /// content is exactly `bytes`, as the unpacker checked) is kept as it is, sparing the
+    /// work of compressing the bytes again.
+    pub fn of_gzipped(bytes: &[u8], gzip: Vec<u8>) -> Content {
+        Content {
+            hash: blake3::hash(bytes).to_hex().to_string(),
+            n_bytes: bytes.len() as u64,
+            raw_gz: Some(gzip),
+        }
+    }
+
     /// A payload whose bytes are not kept (e.g. a message over the size limit, left on the
     /// server): identified by where it is instead of what it holds.
     pub fn not_kept(location: &str, n_bytes: u64) -> Content {
