@@ -140,6 +140,11 @@ impl std::fmt::Debug for Store {
 /// WAL that the next open replays.
 const CHECKPOINT_THRESHOLD: &str = "256MB";
 
+/// Transaction control, for the writer's long transaction and the migrations.
+const BEGIN: &str = include_str!("../../../sql/store/begin.sql");
+const COMMIT: &str = include_str!("../../../sql/store/commit.sql");
+const ROLLBACK: &str = include_str!("../../../sql/store/rollback.sql");
+
 /// DuckDB's header: three 4 KiB blocks. A file shorter than that holds no data.
 const HEADER_BYTES: u64 = 3 * 4096;
 /// A file shorter than the header that has not grown for this long was left by a process

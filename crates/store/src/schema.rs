@@ -49,16 +49,16 @@ pub(crate) fn migrate(
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
         let apply = || -> duckdb::Result<()> {
-            conn.execute_batch("BEGIN TRANSACTION")?;
+            conn.execute_batch(crate::BEGIN)?;
             conn.execute_batch(sql)?;
             conn.execute(
                 include_str!("../../../sql/store/record_migration.sql"),
                 duckdb::params![version, env!("CARGO_PKG_VERSION")],
             )?;
-            conn.execute_batch("COMMIT")
+            conn.execute_batch(crate::COMMIT)
         };
         if let Err(source) = apply() {
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = conn.execute_batch(crate::ROLLBACK);
             return Err(StoreError::Migration { version, source });
         }
     }

@@ -51,14 +51,14 @@ impl Committer {
     fn run(&mut self, job: Job) -> duckdb::Result<()> {
         let result = self.step(job);
         if result.is_err() && self.is_in_transaction {
-            let _ = self.conn.execute_batch("ROLLBACK");
+            let _ = self.conn.execute_batch(crate::ROLLBACK);
             self.is_in_transaction = false;
         }
         result
     }
 
     fn begin(&mut self) -> duckdb::Result<()> {
-        self.conn.execute_batch("BEGIN TRANSACTION")?;
+        self.conn.execute_batch(crate::BEGIN)?;
         self.is_in_transaction = true;
         Ok(())
     }
@@ -73,7 +73,7 @@ impl Committer {
 
     fn commit(&mut self) -> duckdb::Result<()> {
         self.is_in_transaction = false;
-        self.conn.execute_batch("COMMIT")
+        self.conn.execute_batch(crate::COMMIT)
     }
 
     fn step(&mut self, job: Job) -> duckdb::Result<()> {
@@ -115,7 +115,7 @@ impl Committer {
             Job::RollBack => {
                 if self.is_in_transaction {
                     self.is_in_transaction = false;
-                    self.conn.execute_batch("ROLLBACK")?;
+                    self.conn.execute_batch(crate::ROLLBACK)?;
                 }
                 Ok(())
             }

@@ -1,0 +1,2 @@
+-- Makes everything since begin.sql durable.
+COMMIT

@@ -1,0 +1,2 @@
+-- Discards everything since begin.sql.
+ROLLBACK
