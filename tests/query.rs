@@ -83,7 +83,11 @@ fn independent_pass_counts(dir: &Path) -> BTreeMap<String, (i64, i64)> {
                     )
                 }),
             report.report_id.trim().to_owned(),
-            report.policy.domain.as_deref().map(rua_align::normalize),
+            report
+                .policy
+                .domain
+                .as_deref()
+                .map(|d| rua_align::normalize(d).into_owned()),
             report.begin,
             report.end,
         );

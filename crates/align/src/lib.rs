@@ -9,11 +9,19 @@
 //! [`evaluate`] computes both modes for a record, so the choice by the report's policy can be
 //! made afterwards (in the SQL views) whatever order the report's elements came in.
 
+use std::borrow::Cow;
+
 use rua_report::{AuthResult, Record, SpfScope};
 
-/// Lower case, without surrounding space or trailing dots.
-pub fn normalize(domain: &str) -> String {
-    domain.trim().trim_end_matches('.').to_ascii_lowercase()
+/// Lower case, without surrounding space or trailing dots; borrowed when `domain` is
+/// already so (almost always: this runs several times per record).
+pub fn normalize(domain: &str) -> Cow<'_, str> {
+    let trimmed = domain.trim().trim_end_matches('.');
+    if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(trimmed.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(trimmed)
+    }
 }
 
 /// The organizational domain of a normalized domain: its registrable domain by the Public
@@ -50,14 +58,13 @@ pub fn evaluate(record: &Record) -> Alignment {
     let header_from = record
         .header_from
         .as_deref()
-        .map(normalize)
-        .unwrap_or_default();
+        .map_or(Cow::Borrowed(""), normalize);
     for d in &record.dkim {
         if d.result.value != Some(AuthResult::Pass) {
             continue;
         }
         a.is_dkim_pass = true;
-        let domain = d.domain.as_deref().map(normalize).unwrap_or_default();
+        let domain = d.domain.as_deref().map_or(Cow::Borrowed(""), normalize);
         a.is_dkim_aligned_relaxed |= is_aligned(&domain, &header_from, false);
         a.is_dkim_aligned_strict |= is_aligned(&domain, &header_from, true);
     }
@@ -78,8 +85,7 @@ pub fn evaluate(record: &Record) -> Alignment {
             .domain
             .as_deref()
             .or(record.envelope_from.as_deref())
-            .map(normalize)
-            .unwrap_or_default();
+            .map_or(Cow::Borrowed(""), normalize);
         a.is_spf_aligned_relaxed |= is_aligned(&domain, &header_from, false);
         a.is_spf_aligned_strict |= is_aligned(&domain, &header_from, true);
     }

@@ -263,6 +263,23 @@ impl Row<'_> {
         self.bytes(value.map(str::as_bytes))
     }
 
+    /// A value's `Display` form as text, written straight into the column's buffer.
+    pub(crate) fn display(&mut self, value: Option<impl std::fmt::Display>) -> &mut Self {
+        let column = self.column();
+        column.is_valid.push(value.is_some());
+        match &mut column.values {
+            Values::Bytes { ends, data } => {
+                if let Some(value) = value {
+                    // Writing into a Vec cannot fail.
+                    let _ = std::io::Write::write_fmt(data, format_args!("{value}"));
+                }
+                ends.push(data.len() as i64);
+            }
+            _ => unreachable!("text for a column of kind {:?}", column.kind),
+        }
+        self
+    }
+
     pub(crate) fn blob(&mut self, value: Option<&[u8]>) -> &mut Self {
         self.bytes(value)
     }

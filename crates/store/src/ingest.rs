@@ -146,16 +146,20 @@ fn now_micros() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
-/// The /24 (IPv4) or /64 (IPv6) network of an address, as `192.0.2.0/24`.
-fn network(ip: std::net::IpAddr) -> String {
-    match ip {
-        std::net::IpAddr::V4(v4) => {
-            let [a, b, c, _] = v4.octets();
-            format!("{a}.{b}.{c}.0/24")
-        }
-        std::net::IpAddr::V6(v6) => {
-            let masked = u128::from(v6) & !((1u128 << 64) - 1);
-            format!("{}/64", std::net::Ipv6Addr::from(masked))
+/// The /24 (IPv4) or /64 (IPv6) network of an address, shown as `192.0.2.0/24`.
+struct Network(std::net::IpAddr);
+
+impl std::fmt::Display for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            std::net::IpAddr::V4(v4) => {
+                let [a, b, c, _] = v4.octets();
+                write!(f, "{a}.{b}.{c}.0/24")
+            }
+            std::net::IpAddr::V6(v6) => {
+                let masked = u128::from(v6) & !((1u128 << 64) - 1);
+                write!(f, "{}/64", std::net::Ipv6Addr::from(masked))
+            }
         }
     }
 }
@@ -937,15 +941,13 @@ impl Rows {
         let envelope_from = r.envelope_from.as_deref().map(normalize_domain);
         let envelope_to = r.envelope_to.as_deref().map(normalize_domain);
         let alignment = rua_align::evaluate(r);
-        let ip = r.source_ip.map(|ip| ip.to_string());
-        let net = r.source_ip.map(network);
         records
             .row()
             .int64(Some(key))
             .int32(Some(index))
-            .text(ip.as_deref())
+            .display(r.source_ip)
             .text(Some(&r.source_ip_raw))
-            .text(net.as_deref())
+            .display(r.source_ip.map(Network))
             .int64(n64(r.count))
             .text(r.disposition.as_str())
             .text(r.disposition.raw.as_deref())
@@ -1097,7 +1099,7 @@ mod tests {
 
     #[test]
     fn networks_are_slash_24_and_slash_64() {
-        let net = |s: &str| super::network(s.parse().expect("ip"));
+        let net = |s: &str| super::Network(s.parse().expect("ip")).to_string();
         assert_eq!(net("192.0.2.77"), "192.0.2.0/24");
         assert_eq!(net("2001:db8:f403:c005::5"), "2001:db8:f403:c005::/64");
         assert_eq!(net("2001:db8::1"), "2001:db8::/64");
