@@ -2,6 +2,8 @@
 
 use std::cell::RefCell;
 use std::io::{self, BufRead, Read, Write};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use flate2::write::DeflateEncoder;
 use flate2::{Compress, Compression, FlushCompress, Status};
@@ -131,19 +133,63 @@ fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Bytes read through a [`PayloadTee`] are hashed and compressed in chunks of this size, on
+/// a thread of its own once there is more than one chunk: a large report's parser runs on
+/// the unpacking thread, which then spends its time parsing only.
+const TEE_CHUNK: usize = 256 << 10;
+
 /// Passes a payload through to the parser while hashing (and optionally compressing) every
 /// byte read, so the stored copy is exactly what was parsed and nothing is read twice.
 pub struct PayloadTee<R> {
     inner: R,
+    /// Bytes read and not yet digested.
+    chunk: Vec<u8>,
+    digest: Digest,
+}
+
+/// Where the bytes read are hashed and compressed.
+enum Digest {
+    /// Boxed: a BLAKE3 hasher is 2 KB, and the tee moves between stack frames.
+    Here(Box<Digester>),
+    Helper {
+        chunks: SyncSender<Vec<u8>>,
+        thread: JoinHandle<Option<Box<Digester>>>,
+    },
+}
+
+/// What a payload's bytes come to: their hash, length and compressed copy.
+struct Digester {
     hasher: blake3::Hasher,
     n_bytes: u64,
     raw: Option<GzipWriter>,
 }
 
+impl Digester {
+    fn update(&mut self, bytes: &[u8]) {
+        self.hasher.update(bytes);
+        self.n_bytes += bytes.len() as u64;
+        if let Some(gz) = &mut self.raw {
+            gz.write(bytes);
+        }
+    }
+
+    fn finish(self) -> io::Result<Content> {
+        let raw_gz = match self.raw {
+            Some(gz) => Some(gz.finish()?),
+            None => None,
+        };
+        Ok(Content {
+            hash: self.hasher.finalize().to_hex().to_string(),
+            n_bytes: self.n_bytes,
+            raw_gz,
+        })
+    }
+}
+
 impl<R> std::fmt::Debug for PayloadTee<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PayloadTee")
-            .field("n_bytes", &self.n_bytes)
+            .field("n_pending", &self.chunk.len())
             .finish_non_exhaustive()
     }
 }
@@ -152,9 +198,12 @@ impl<R: BufRead> PayloadTee<R> {
     pub fn new(inner: R, keep_raw: bool) -> Self {
         Self {
             inner,
-            hasher: blake3::Hasher::new(),
-            n_bytes: 0,
-            raw: keep_raw.then(GzipWriter::new),
+            chunk: Vec::new(),
+            digest: Digest::Here(Box::new(Digester {
+                hasher: blake3::Hasher::new(),
+                n_bytes: 0,
+                raw: keep_raw.then(GzipWriter::new),
+            })),
         }
     }
 
@@ -167,15 +216,58 @@ impl<R: BufRead> PayloadTee<R> {
 
     /// The content read so far, for a payload that failed part-way.
     pub fn finish_partial(self) -> io::Result<Content> {
-        let raw_gz = match self.raw {
-            Some(gz) => Some(gz.finish()?),
-            None => None,
+        let digester = match self.digest {
+            Digest::Here(mut digester) => {
+                digester.update(&self.chunk);
+                digester
+            }
+            Digest::Helper { chunks, thread } => {
+                let is_sent = chunks.send(self.chunk).is_ok();
+                drop(chunks);
+                match thread.join() {
+                    Ok(Some(digester)) if is_sent => digester,
+                    _ => return Err(io::Error::other("the payload digest thread failed")),
+                }
+            }
         };
-        Ok(Content {
-            hash: self.hasher.finalize().to_hex().to_string(),
-            n_bytes: self.n_bytes,
-            raw_gz,
-        })
+        digester.finish()
+    }
+
+    /// Hands the full chunk to the helper thread (started on the first one), or digests it
+    /// here if no thread can be started.
+    fn hand_off(&mut self) {
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(TEE_CHUNK));
+        if matches!(self.digest, Digest::Here(_)) {
+            self.start_helper();
+        }
+        match &mut self.digest {
+            Digest::Here(digester) => digester.update(&chunk),
+            Digest::Helper { chunks, .. } => {
+                // A send fails only if the thread died; finish_partial reports that.
+                let _ = chunks.send(chunk);
+            }
+        }
+    }
+
+    /// Moves the digest to a thread of its own; it stays here if none can be started.
+    fn start_helper(&mut self) {
+        let (chunks, incoming) = sync_channel::<Vec<u8>>(2);
+        let (start, started) = sync_channel::<Box<Digester>>(1);
+        let spawned = std::thread::Builder::new()
+            .name("rua-payload-digest".into())
+            .spawn(move || {
+                let mut digester = started.recv().ok()?;
+                for chunk in incoming {
+                    digester.update(&chunk);
+                }
+                Some(digester)
+            });
+        let Ok(thread) = spawned else { return };
+        let helper = Digest::Helper { chunks, thread };
+        if let Digest::Here(digester) = std::mem::replace(&mut self.digest, helper) {
+            // The thread waits for it; it cannot have gone.
+            let _ = start.send(digester);
+        }
     }
 }
 
@@ -198,14 +290,12 @@ impl<R: BufRead> BufRead for PayloadTee<R> {
         // The bytes being consumed are still in the inner buffer: `fill_buf` returns them
         // again without reading.
         if let Ok(buf) = self.inner.fill_buf() {
-            let taken = &buf[..amt.min(buf.len())];
-            self.hasher.update(taken);
-            self.n_bytes += taken.len() as u64;
-            if let Some(gz) = &mut self.raw {
-                gz.write(taken);
-            }
+            self.chunk.extend_from_slice(&buf[..amt.min(buf.len())]);
         }
         self.inner.consume(amt);
+        if self.chunk.len() >= TEE_CHUNK {
+            self.hand_off();
+        }
     }
 }
 
@@ -245,14 +335,29 @@ mod tests {
 
     #[test]
     fn a_payload_read_through_the_tee_is_kept_whole() {
-        let text = b"<feedback><record>192.0.2.1</record></feedback>\n".repeat(20_000);
+        // Under one chunk (digested at the end), and several (digested on the helper thread).
+        for n in [20_000, 90_000] {
+            let text = b"<feedback><record>192.0.2.1</record></feedback>\n".repeat(n);
+            let mut tee = PayloadTee::new(io::BufReader::with_capacity(4096, &text[..]), true);
+            // The parser reads part of it; finish reads the rest.
+            let mut head = [0; 1000];
+            tee.read_exact(&mut head).expect("reads");
+            let content = tee.finish().expect("finishes");
+            assert_eq!(content.n_bytes, text.len() as u64);
+            assert_eq!(content.hash, blake3::hash(&text).to_hex().to_string());
+            assert_eq!(gunzip(&content.raw_gz.expect("kept")), text);
+        }
+    }
+
+    #[test]
+    fn a_payload_that_fails_part_way_keeps_what_was_read() {
+        let text = b"<feedback><record>192.0.2.1</record></feedback>\n".repeat(90_000);
         let mut tee = PayloadTee::new(io::BufReader::with_capacity(4096, &text[..]), true);
-        // The parser reads part of it; finish reads the rest.
-        let mut head = [0; 1000];
-        tee.read_exact(&mut head).expect("reads");
-        let content = tee.finish().expect("finishes");
-        assert_eq!(content.n_bytes, text.len() as u64);
-        assert_eq!(content.hash, blake3::hash(&text).to_hex().to_string());
-        assert_eq!(gunzip(&content.raw_gz.expect("kept")), text);
+        let mut read = vec![0; 3 * TEE_CHUNK + 12_345];
+        tee.read_exact(&mut read).expect("reads");
+        let content = tee.finish_partial().expect("finishes");
+        assert_eq!(content.n_bytes, read.len() as u64);
+        assert_eq!(content.hash, blake3::hash(&read).to_hex().to_string());
+        assert_eq!(gunzip(&content.raw_gz.expect("kept")), read);
     }
 }
