@@ -469,9 +469,8 @@ impl Store {
         origin: &Origin,
     ) -> Result<Outcome, StoreError> {
         let report_key = parsed.report_key;
-        let mut hasher = std::mem::take(&mut parsed.content);
-        hash_report(&mut hasher, report);
-        let content_hash = hasher.finalize().to_hex().to_string();
+        hash_report(&mut parsed.content, report);
+        let content_hash = parsed.content.finish().to_hex().to_string();
         let st = &mut self.ingest;
         st.counts.bytes_read += content.n_bytes;
         let domain = report.policy.domain.as_deref().map(normalize_domain);
@@ -564,7 +563,7 @@ impl Store {
 pub struct ParsedReport {
     report_key: i64,
     rows: Rows,
-    content: blake3::Hasher,
+    content: ContentHasher,
     n_records: usize,
 }
 
@@ -684,7 +683,43 @@ impl ReportWriter<'_> {
 }
 
 /// One value into the content hash: present or absent, then the text, then a separator.
-fn feed(h: &mut blake3::Hasher, value: Option<&str>) {
+/// BLAKE3 fed through a buffer. The content hash takes a few dozen values of a few bytes
+/// each per record, and BLAKE3 is many times faster given kilobytes at once (it hashes
+/// 1 KB chunks side by side) than called once per value. The hash is the same however its
+/// input is split.
+#[derive(Default)]
+struct ContentHasher {
+    hasher: blake3::Hasher,
+    pending: Vec<u8>,
+}
+
+/// Bytes buffered before they go to the hasher: 16 chunks, what AVX-512 hashes at once.
+const HASH_BUFFER: usize = 16 << 10;
+
+impl ContentHasher {
+    fn update(&mut self, bytes: &[u8]) {
+        self.pending.extend_from_slice(bytes);
+        if self.pending.len() >= HASH_BUFFER {
+            self.hasher.update(&self.pending);
+            self.pending.clear();
+        }
+    }
+
+    /// The hash of everything fed since the last one (or a reset); then starts afresh.
+    fn finish(&mut self) -> blake3::Hash {
+        self.hasher.update(&self.pending);
+        let hash = self.hasher.finalize();
+        self.reset();
+        hash
+    }
+
+    fn reset(&mut self) {
+        self.hasher.reset();
+        self.pending.clear();
+    }
+}
+
+fn feed(h: &mut ContentHasher, value: Option<&str>) {
     match value {
         Some(v) => {
             h.update(&[1]);
@@ -700,7 +735,7 @@ fn feed(h: &mut blake3::Hasher, value: Option<&str>) {
 /// A record's values as the reporter wrote them (trimmed), in document order. The same report
 /// re-encoded (BOM, line endings, indentation, entities) hashes the same; any changed value
 /// does not.
-fn hash_record(h: &mut blake3::Hasher, r: &Record) {
+fn hash_record(h: &mut ContentHasher, r: &Record) {
     feed(h, Some(&r.source_ip_raw));
     h.update(&r.count.to_le_bytes());
     for c in [&r.disposition.raw, &r.dkim_verdict.raw, &r.spf_verdict.raw] {
@@ -739,7 +774,7 @@ fn hash_record(h: &mut blake3::Hasher, r: &Record) {
 }
 
 /// The report's metadata and policy, after its records.
-fn hash_report(h: &mut blake3::Hasher, r: &Report) {
+fn hash_report(h: &mut ContentHasher, r: &Report) {
     let p = &r.policy;
     for v in [
         r.org_name.as_deref(),
@@ -1095,6 +1130,24 @@ mod tests {
         }
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_content_hash_does_not_depend_on_how_its_input_is_buffered() {
+        // Values of every size, across the buffer's limit several times over.
+        let values: Vec<Vec<u8>> = (0..5000_usize)
+            .map(|i| vec![(i % 251) as u8; (i * 37) % 97])
+            .collect();
+        let mut direct = blake3::Hasher::new();
+        let mut buffered = super::ContentHasher::default();
+        for v in &values {
+            direct.update(v);
+            buffered.update(v);
+        }
+        assert_eq!(buffered.finish(), direct.finalize());
+        // It starts afresh after a hash.
+        buffered.update(b"x");
+        assert_eq!(buffered.finish(), blake3::hash(b"x"));
     }
 
     #[test]
