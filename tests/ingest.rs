@@ -232,6 +232,26 @@ fn stdin_and_single_files_are_inputs_too() {
         ),
         1
     );
+    // A named pipe, as `rua ingest <(zcat ...)` gives: read as a stream, a zip included
+    // (which a file on disk would be read from in place, seeking).
+    let fifo = dir.0.join("reports.zip");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let zip = sample_reports().join("containers/several-members-empty-name.zip");
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, std::fs::read(zip).unwrap()).unwrap())
+    };
+    rua_ok(&db, &["ingest", fifo.to_str().unwrap()], REJECTS);
+    writer.join().unwrap();
+    assert_eq!(
+        sql(
+            &db,
+            "SELECT count(*), string_agg(file_name, '|' ORDER BY file_name) FROM reports
+             WHERE source_chain LIKE 'zip member%'"
+        ),
+        [["2", "|cisco.xml"]]
+    );
 }
 
 /// Many small report files with distinct identities, for a run that takes a while.

@@ -173,11 +173,18 @@ impl<'v, V: Visitor> Walker<'v, V> {
             Ok(file) => file,
             Err(e) => return self.reject(UnpackError::Io(e), None),
         };
+        // A pipe (`<(zcat ...)`, /dev/stdin) is read as a stream, as stdin is: its size says
+        // nothing, and it cannot be read twice.
+        let size = file
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len());
         // A small file (every report file) is read whole: its bytes are then kept with a
         // reject, and a gzip or zip payload in it comes with its compressed form.
-        let size = file.metadata().map_or(u64::MAX, |m| m.len());
-        if size <= IN_MEMORY_BYTES {
-            let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        if size.is_some_and(|n| n <= IN_MEMORY_BYTES) {
+            let mut data =
+                Vec::with_capacity(size.and_then(|n| usize::try_from(n).ok()).unwrap_or(0));
             if let Err(e) = (&file).take(IN_MEMORY_BYTES + 1).read_to_end(&mut data) {
                 return self.reject(UnpackError::Io(e), None);
             }
@@ -194,8 +201,8 @@ impl<'v, V: Visitor> Walker<'v, V> {
             Ok(head) => head,
             Err(e) => return self.reject(UnpackError::Io(e), None),
         };
-        if sniff(&head) == Sniffed::Zip {
-            // A zip on disk is read in place rather than copied into memory.
+        if size.is_some() && sniff(&head) == Sniffed::Zip {
+            // A large zip file is read in place rather than copied into memory.
             // Buffered: the zip reader seeks and reads the central directory in small pieces.
             let mut file = BufReader::with_capacity(BUF_LEN, reader.into_inner());
             if let Err(e) = file.rewind() {
