@@ -401,15 +401,18 @@ impl<'v, V: Visitor> Walker<'v, V> {
             self.prov.chain.push(format!("zip member {name:?}"));
             self.prov.file_name = Some(name);
             let limit = self.limits.max_decompressed_bytes;
+            let cap = limit.min(IN_MEMORY_BYTES);
+            // Only a member that can be inflated in memory has its raw data read for it.
             let is_small_deflated = member.compression() == CompressionMethod::Deflated
                 && !member.encrypted()
-                && member.compressed_size() <= IN_MEMORY_BYTES;
+                && member.compressed_size() <= cap
+                && member.size() <= cap;
             let (crc, size) = (member.crc32(), member.size());
             drop(member);
             let in_memory = is_small_deflated
                 .then(|| read_raw(&mut archive, index))
                 .flatten()
-                .and_then(|raw| inflate::zip_deflated(&raw, crc, size, limit.min(IN_MEMORY_BYTES)));
+                .and_then(|raw| inflate::zip_deflated(&raw, crc, size, cap));
             let result = match in_memory {
                 Some((content, gzip)) => {
                     let held = Held {
