@@ -620,7 +620,8 @@ impl Visitor for Ingest<'_> {
             PayloadKind::SmtpTls | PayloadKind::Failure | PayloadKind::NotReport => {
                 let mut bytes = Vec::new();
                 let read = payload.reader.read_to_end(&mut bytes);
-                let gzip = payload.gzip.map(<[u8]>::to_vec);
+                let kept =
+                    |bytes: &[u8]| kept_content(bytes, payload.gzip.map(<[u8]>::to_vec), true);
                 match (payload.kind, read) {
                     (_, Err(e)) => {
                         let code = unreadable_code(&e, "read_error");
@@ -640,14 +641,14 @@ impl Visitor for Ingest<'_> {
                             "not_report",
                             "not_report",
                             "not a DMARC, SMTP TLS or failure report".to_owned(),
-                            kept_content(&bytes, gzip, true),
+                            kept(&bytes),
                         )
                     }
                     (kind, Ok(_)) => {
                         self.store.other_payload(
                             kind.as_str(),
                             origin(payload.provenance),
-                            kept_content(&bytes, gzip, true),
+                            kept(&bytes),
                         )?;
                         Ok(())
                     }
