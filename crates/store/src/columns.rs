@@ -93,6 +93,27 @@ impl Column {
         }
     }
 
+    /// An empty column with room for `other`'s values and a quarter more.
+    fn sized_like(other: &Column) -> Column {
+        fn room(n: usize) -> usize {
+            n + n / 4
+        }
+        let values = match &other.values {
+            Values::Bytes { ends, data } => Values::Bytes {
+                ends: Vec::with_capacity(room(ends.len())),
+                data: Vec::with_capacity(room(data.len())),
+            },
+            Values::Int64(v) => Values::Int64(Vec::with_capacity(room(v.len()))),
+            Values::Int32(v) => Values::Int32(Vec::with_capacity(room(v.len()))),
+            Values::Bool(v) => Values::Bool(Vec::with_capacity(room(v.len()))),
+        };
+        Column {
+            kind: other.kind,
+            values,
+            is_valid: Vec::with_capacity(room(other.is_valid.len())),
+        }
+    }
+
     fn extend(&mut self, other: &Column) {
         self.is_valid.extend_from_slice(&other.is_valid);
         match (&mut self.values, &other.values) {
@@ -170,6 +191,16 @@ impl Columns {
         Columns {
             kinds,
             columns: kinds.iter().map(|&k| Column::new(k)).collect(),
+            n_rows: 0,
+        }
+    }
+
+    /// Empty columns with room for as many rows and bytes as these hold, and a quarter
+    /// more: the next batch, filled without growing (and so copying) its buffers.
+    pub(crate) fn sized_like(&self) -> Columns {
+        Columns {
+            kinds: self.kinds,
+            columns: self.columns.iter().map(Column::sized_like).collect(),
             n_rows: 0,
         }
     }

@@ -377,8 +377,9 @@ impl Store {
         }
         st.n_uncommitted_records += st.pending.records_len();
         let commit = is_durable || st.n_uncommitted_records >= self.options.commit_records;
+        let next = st.pending.sized_like();
         let job = Job::Batch {
-            rows: std::mem::take(&mut st.pending),
+            rows: std::mem::replace(&mut st.pending, next),
             replaced: std::mem::take(&mut st.pending_replaced),
             commit,
         };
@@ -437,8 +438,9 @@ impl Store {
             self.flush_pending(true)?;
         }
         self.ingest.is_spilled = !is_last;
+        let next = rows.sized_like();
         let job = Job::Spill {
-            rows: std::mem::take(rows),
+            rows: std::mem::replace(rows, next),
             replaced: replacing.filter(|_| is_first),
             is_first,
             is_last,
@@ -887,6 +889,13 @@ impl Rows {
 
     fn clear(&mut self) {
         self.tables.iter_mut().for_each(Columns::clear);
+    }
+
+    /// Empty rows with room for these (see [`Columns::sized_like`]).
+    fn sized_like(&self) -> Rows {
+        Rows {
+            tables: std::array::from_fn(|i| self.tables[i].sized_like()),
+        }
     }
 
     fn extend(&mut self, other: &Rows) {
