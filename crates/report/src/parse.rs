@@ -305,6 +305,8 @@ struct Parser {
     path: String,
     /// Text of the leaf being read, entity references resolved.
     text: String,
+    /// Emptied text buffers from earlier records (see [`Record::clear`]).
+    spare: Vec<String>,
     has_root: bool,
     has_policy: bool,
     has_report_id: bool,
@@ -364,12 +366,12 @@ impl Parser {
                 Event::Start(e) => self.start(&e)?,
                 Event::Empty(e) => {
                     self.start(&e)?;
-                    if self.end(e.local_name().as_ref(), sink)? {
+                    if self.end(local_name(e.name().as_ref()), sink)? {
                         return Ok(());
                     }
                 }
                 Event::End(e) => {
-                    if self.end(e.local_name().as_ref(), sink)? {
+                    if self.end(local_name(e.name().as_ref()), sink)? {
                         return Ok(());
                     }
                 }
@@ -402,9 +404,9 @@ impl Parser {
     }
 
     fn start(&mut self, e: &BytesStart<'_>) -> Result<(), Failure> {
-        let name = e.local_name();
-        let name = name.as_ref();
-        if name.contains(['<', '>']) {
+        let qname = e.name();
+        let name = local_name(qname.as_ref());
+        if name.bytes().any(|b| b == b'<' || b == b'>') {
             let kind = ErrorKind::InvalidName {
                 name: e.name().as_ref().to_owned(),
             };
@@ -432,7 +434,7 @@ impl Parser {
             }
             Node::Policy => self.has_policy = true,
             Node::Record => {
-                self.record.clear();
+                self.record.clear(&mut self.spare);
                 self.has_count = false;
             }
             Node::Identifiers if name == "identities" => {
@@ -487,6 +489,9 @@ impl Parser {
         match self.top() {
             Some(Node::Leaf(_)) => self.text.push_str(t),
             Some(Node::Skip) => {}
+            // Usually the indentation between elements: checked byte by byte first, which
+            // is much cheaper than `trim` decoding each character.
+            Some(_) if t.trim_ascii().is_empty() => {}
             Some(_) => {
                 let t = t.trim();
                 if !t.is_empty() {
@@ -680,11 +685,12 @@ impl Parser {
         let report = &mut self.report;
         let policy = &mut report.policy;
         let record = &mut self.record;
+        let spare = &mut self.spare;
         match leaf {
-            L::Version => set_text(&mut report.version, v, w, at),
-            L::OrgName => set_text(&mut report.org_name, v, w, at),
-            L::Email => set_text(&mut report.email, v, w, at),
-            L::ExtraContactInfo => set_text(&mut report.extra_contact_info, v, w, at),
+            L::Version => set_text(&mut report.version, v, w, at, spare),
+            L::OrgName => set_text(&mut report.org_name, v, w, at, spare),
+            L::Email => set_text(&mut report.email, v, w, at, spare),
+            L::ExtraContactInfo => set_text(&mut report.extra_contact_info, v, w, at, spare),
             L::ReportId => {
                 if self.has_report_id {
                     w.add(WarningCode::RepeatedElement, at.path, Some(v), at.offset);
@@ -721,8 +727,8 @@ impl Parser {
                     report.errors.push(v.to_owned());
                 }
             }
-            L::Generator => set_text(&mut report.generator, v, w, at),
-            L::Domain => set_text(&mut policy.domain, v, w, at),
+            L::Generator => set_text(&mut report.generator, v, w, at, spare),
+            L::Domain => set_text(&mut policy.domain, v, w, at, spare),
             L::Adkim => set_coded(&mut policy.adkim, v, w, at),
             L::Aspf => set_coded(&mut policy.aspf, v, w, at),
             L::P => set_coded(&mut policy.p, v, w, at),
@@ -739,7 +745,7 @@ impl Parser {
                     }
                 }
             }
-            L::Fo => set_text(&mut policy.fo, v, w, at),
+            L::Fo => set_text(&mut policy.fo, v, w, at, spare),
             L::Testing => set_coded(&mut policy.testing, v, w, at),
             L::DiscoveryMethod => set_coded(&mut policy.discovery_method, v, w, at),
             L::SourceIp => {
@@ -772,35 +778,44 @@ impl Parser {
                     if leaf == L::ReasonType {
                         set_coded(&mut reason.kind, v, w, at);
                     } else {
-                        set_text(&mut reason.comment, v, w, at);
+                        set_text(&mut reason.comment, v, w, at, spare);
                     }
                 }
             }
-            L::HeaderFrom => set_text(&mut record.header_from, v, w, at),
-            L::EnvelopeFrom => set_text(&mut record.envelope_from, v, w, at),
-            L::EnvelopeTo => set_text(&mut record.envelope_to, v, w, at),
+            L::HeaderFrom => set_text(&mut record.header_from, v, w, at, spare),
+            L::EnvelopeFrom => set_text(&mut record.envelope_from, v, w, at, spare),
+            L::EnvelopeTo => set_text(&mut record.envelope_to, v, w, at, spare),
             L::AuthDomain | L::Selector | L::AuthResult | L::HumanResult | L::Scope => {
                 let parent = self.stack.len().checked_sub(2).map(|i| self.stack[i].0);
                 if parent == Some(Node::Dkim) {
                     if let Some(d) = record.dkim.last_mut() {
                         match leaf {
-                            L::AuthDomain => set_text(&mut d.domain, v, w, at),
-                            L::Selector => set_text(&mut d.selector, v, w, at),
+                            L::AuthDomain => set_text(&mut d.domain, v, w, at, spare),
+                            L::Selector => set_text(&mut d.selector, v, w, at, spare),
                             L::AuthResult => set_coded(&mut d.result, v, w, at),
-                            _ => set_text(&mut d.human_result, v, w, at),
+                            _ => set_text(&mut d.human_result, v, w, at, spare),
                         }
                     }
                 } else if let Some(s) = record.spf.last_mut() {
                     match leaf {
-                        L::AuthDomain => set_text(&mut s.domain, v, w, at),
+                        L::AuthDomain => set_text(&mut s.domain, v, w, at, spare),
                         L::Scope => set_coded(&mut s.scope, v, w, at),
                         L::AuthResult => set_coded(&mut s.result, v, w, at),
-                        _ => set_text(&mut s.human_result, v, w, at),
+                        _ => set_text(&mut s.human_result, v, w, at, spare),
                     }
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// The local part of a qualified name, after its prefix's colon: quick-xml's `local_name`,
+/// byte by byte (names are short, and `str::find` cost more than the rest of `start`).
+fn local_name(qname: &str) -> &str {
+    match qname.bytes().position(|b| b == b':') {
+        Some(colon) => &qname[colon + 1..],
+        None => qname,
     }
 }
 
@@ -811,12 +826,21 @@ struct Site<'a> {
     offset: u64,
 }
 
-/// Sets a text field; the first occurrence wins, an empty value stays absent.
-fn set_text(slot: &mut Option<String>, v: &str, w: &mut Warnings, at: Site<'_>) {
+/// Sets a text field, in a spare buffer when there is one; the first occurrence wins, an
+/// empty value stays absent.
+fn set_text(
+    slot: &mut Option<String>,
+    v: &str,
+    w: &mut Warnings,
+    at: Site<'_>,
+    spare: &mut Vec<String>,
+) {
     if slot.is_some() {
         w.add(WarningCode::RepeatedElement, at.path, Some(v), at.offset);
     } else if !v.is_empty() {
-        *slot = Some(v.to_owned());
+        let mut text = spare.pop().unwrap_or_default();
+        text.push_str(v);
+        *slot = Some(text);
     }
 }
 
@@ -925,6 +949,55 @@ mod tests {
         assert_eq!(r.source_ip, Some("192.0.2.1".parse().expect("ip")));
         assert_eq!(r.dkim[0].result.as_str(), Some("pass"));
         assert_eq!(r.spf[0].result.as_str(), Some("softfail"));
+    }
+
+    #[test]
+    fn a_record_keeps_nothing_of_the_one_before() {
+        // The first record's texts are reused as buffers for the second's (see
+        // `Record::clear`): the second must hold its own values and nothing more.
+        let first = r#"<identifiers><envelope_to>example.org</envelope_to>
+      <envelope_from>bounce.example.com</envelope_from><header_from>example.com</header_from></identifiers>
+    <auth_results><dkim><domain>example.com</domain><selector>s1</selector><result>pass</result>
+      <human_result>good</human_result></dkim>
+      <spf><domain>example.com</domain><result>softfail</result></spf></auth_results></record>"#;
+        let second = r#"<record><row><source_ip>192.0.2.2</source_ip><count>1</count></row>
+    <identifiers><header_from>b.example</header_from></identifiers>
+    <auth_results><spf><domain>c.example</domain><result>pass</result></spf></auth_results></record>"#;
+        let doc = MINIMAL
+            .replacen(
+                &MINIMAL[MINIMAL.find("<identifiers>").expect("identifiers")
+                    ..MINIMAL.find("</record>").expect("record end") + 9],
+                first,
+                1,
+            )
+            .replace("</feedback>", &format!("  {second}\n</feedback>"));
+        let (_, records) = parse_to_vec(doc.as_bytes()).expect("parses");
+        let [one, two] = &records[..] else {
+            panic!("two records: {records:?}");
+        };
+        assert_eq!(one.envelope_to.as_deref(), Some("example.org"));
+        assert_eq!(one.dkim[0].human_result.as_deref(), Some("good"));
+        assert_eq!(two.header_from.as_deref(), Some("b.example"));
+        assert_eq!((&two.envelope_from, &two.envelope_to), (&None, &None));
+        assert!(two.dkim.is_empty(), "{:?}", two.dkim);
+        assert_eq!(two.spf.len(), 1);
+        assert_eq!(two.spf[0].domain.as_deref(), Some("c.example"));
+        assert_eq!(two.spf[0].human_result, None);
+    }
+
+    #[test]
+    fn prefixed_names_are_read_by_their_local_part() {
+        let doc = MINIMAL
+            .replace(
+                "<feedback>",
+                r#"<d:feedback xmlns:d="urn:ietf:params:xml:ns:dmarc-2.0">"#,
+            )
+            .replace("</feedback>", "</d:feedback>")
+            .replace("<report_id>r1</report_id>", "<d:report_id>r1</d:report_id>");
+        let (report, records) = parse_to_vec(doc.as_bytes()).expect("parses");
+        assert!(report.is_dmarcbis());
+        assert_eq!(report.report_id, "r1");
+        assert_eq!(records.len(), 1);
     }
 
     #[test]
