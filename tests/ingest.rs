@@ -555,6 +555,60 @@ fn a_database_from_a_newer_rua_is_refused() {
 }
 
 #[test]
+fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
+    let dir = TempDir::new("migrate-2");
+    let db = dir.db();
+    let samples = sample_reports();
+    let inputs = [
+        samples.join("aggregate").display().to_string(),
+        samples.join("containers").display().to_string(),
+    ];
+    rua_ok(&db, &["ingest", &inputs[0], &inputs[1]], REJECTS);
+    // Turn it back into what rua wrote at schema version 2: the payload columns as plain
+    // BLOBs (DuckDB's default compression), and no migration 3 recorded.
+    for (table, column) in [
+        ("reports", "raw_payload_gz"),
+        ("rejects", "raw_gz"),
+        ("other_payloads", "raw_gz"),
+    ] {
+        for statement in [
+            format!("ALTER TABLE {table} RENAME COLUMN {column} TO old"),
+            format!("ALTER TABLE {table} ADD COLUMN {column} BLOB"),
+            format!("UPDATE {table} SET {column} = old"),
+            format!("ALTER TABLE {table} DROP COLUMN old"),
+        ] {
+            rua_ok(&db, &["sql", "--write", &statement], OK);
+        }
+    }
+    rua_ok(
+        &db,
+        &[
+            "sql",
+            "--write",
+            "DELETE FROM schema_version WHERE version = 3",
+        ],
+        OK,
+    );
+    let payloads = "SELECT 'report', report_key, md5(raw_payload_gz) FROM reports
+                    UNION ALL SELECT 'reject', reject_key, md5(raw_gz) FROM rejects
+                    UNION ALL SELECT 'other', payload_key, md5(raw_gz) FROM other_payloads
+                    ORDER BY ALL";
+    let declared = "SELECT count(*) FROM duckdb_tables()
+                    WHERE table_name IN ('reports', 'rejects', 'other_payloads')
+                      AND sql ILIKE '%BLOB USING COMPRESSION uncompressed)%'";
+    let before = sql(&db, payloads);
+    assert!(before.iter().filter(|r| r[2].is_empty()).count() < before.len());
+    assert_eq!(number(&db, declared), 0);
+    // The next run that writes applies migration 3, and every payload is still there.
+    rua_ok(&db, &["ingest", &inputs[0]], REJECTS);
+    assert_eq!(number(&db, "SELECT max(version) FROM schema_version"), 3);
+    assert_eq!(number(&db, declared), 3);
+    assert_eq!(sql(&db, payloads), before);
+    rua_ok(&db, &["reparse"], OK);
+    assert_no_partial_report(&db);
+}
+
+#[test]
 fn reparse_rebuilds_every_kept_report_in_place() {
     let dir = TempDir::new("reparse");
     let db = dir.db();

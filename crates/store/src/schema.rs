@@ -8,6 +8,7 @@ use crate::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/migrations/0001_initial.sql"),
     include_str!("../../../sql/migrations/0002_imap_state.sql"),
+    include_str!("../../../sql/migrations/0003_raw_uncompressed.sql"),
 ];
 const VIEWS: &str = include_str!("../../../sql/views.sql");
 
