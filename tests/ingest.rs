@@ -554,16 +554,22 @@ fn a_database_from_a_newer_rua_is_refused() {
     );
 }
 
-#[test]
-fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
-    let dir = TempDir::new("migrate-2");
-    let db = dir.db();
+/// Ingests the sample reports (some are rejected on purpose); returns the two inputs.
+fn ingest_samples(db: &Path) -> [String; 2] {
     let samples = sample_reports();
     let inputs = [
         samples.join("aggregate").display().to_string(),
         samples.join("containers").display().to_string(),
     ];
-    rua_ok(&db, &["ingest", &inputs[0], &inputs[1]], REJECTS);
+    rua_ok(db, &["ingest", &inputs[0], &inputs[1]], REJECTS);
+    inputs
+}
+
+#[test]
+fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
+    let dir = TempDir::new("migrate-2");
+    let db = dir.db();
+    let inputs = ingest_samples(&db);
     // Turn it back into what rua wrote at schema version 2: the payload columns as plain
     // BLOBs (DuckDB's default compression), and no migration 3 recorded.
     for (table, column) in [
@@ -612,12 +618,7 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
 fn reparse_rebuilds_every_kept_report_in_place() {
     let dir = TempDir::new("reparse");
     let db = dir.db();
-    let samples = sample_reports();
-    let inputs = [
-        samples.join("aggregate").display().to_string(),
-        samples.join("containers").display().to_string(),
-    ];
-    rua_ok(&db, &["ingest", &inputs[0], &inputs[1]], REJECTS);
+    ingest_samples(&db);
     let snapshot = |db: &Path| {
         sql(
             db,
