@@ -441,7 +441,13 @@ impl Store {
             self.flush_pending(true)?;
         }
         self.ingest.is_spilled = !is_last;
-        let next = rows.sized_like();
+        // The next part of the same report is about as large; after the last, these rows
+        // serve another report, which starts small.
+        let next = if is_last {
+            Rows::default()
+        } else {
+            rows.sized_like()
+        };
         let job = Job::Spill {
             rows: std::mem::replace(rows, next),
             replaced: replacing.filter(|_| is_first),
