@@ -693,7 +693,6 @@ impl ReportWriter<'_> {
     }
 }
 
-/// One value into the content hash: present or absent, then the text, then a separator.
 /// BLAKE3 fed through a buffer. The content hash takes a few dozen values of a few bytes
 /// each per record, and BLAKE3 is many times faster given kilobytes at once (it hashes
 /// 1 KB chunks side by side) than called once per value. The hash is the same however its
@@ -730,6 +729,7 @@ impl ContentHasher {
     }
 }
 
+/// One value into the content hash: present or absent, then the text, then a separator.
 fn feed(h: &mut ContentHasher, value: Option<&str>) {
     match value {
         Some(v) => {
