@@ -11,7 +11,9 @@ use rua_store::{
     Content, Origin, Outcome, ParsedReport, PayloadTee, RejectRow, ReportWriter, RunCounts, Store,
     StoreError,
 };
-use rua_unpack::{Limits, Payload, PayloadKind, Provenance, UnpackError, Visitor, limit_exceeded};
+use rua_unpack::{
+    IN_MEMORY_BYTES, Limits, Payload, PayloadKind, Provenance, UnpackError, Visitor, limit_exceeded,
+};
 
 /// Reads every input into the store as one ingest run.
 pub fn ingest(
@@ -172,9 +174,6 @@ pub struct Ingest<'a> {
     pub n_not_report: u64,
 }
 
-/// Aggregate payloads larger than this are parsed as a stream on the unpacking thread;
-/// smaller ones are read into memory and parsed in place (on a worker, if there are any).
-const IN_MEMORY_BYTES: u64 = 8 << 20;
 /// Payloads handed to the workers and not yet stored, at most, and their bytes (bounds memory).
 const MAX_IN_FLIGHT: usize = 64;
 const MAX_IN_FLIGHT_BYTES: usize = 32 << 20;
@@ -525,6 +524,9 @@ impl<'a> Ingest<'a> {
         self.keep_reject(prov, "aggregate", code, reason, content_of(container))
     }
 
+    /// An aggregate payload of up to [`IN_MEMORY_BYTES`] (as the unpacker holds them) is read
+    /// into memory and parsed in place, on a worker if there are any; a larger one is parsed
+    /// as a stream on the unpacking thread.
     fn aggregate(&mut self, payload: Payload<'_>) -> Result<(), StoreError> {
         let prov = payload.provenance;
         let mut bytes = Vec::new();

@@ -8,8 +8,7 @@
 
 use flate2::{Decompress, FlushDecompress, Status};
 
-/// Payloads up to this size (decompressed) are inflated in memory; larger ones stream.
-pub(crate) const IN_MEMORY_BYTES: u64 = 8 << 20;
+pub(crate) use crate::IN_MEMORY_BYTES;
 
 /// Inflates the first gzip member of `bytes`: its content and the member's own bytes
 /// (header to trailer, without what follows it), when the content is at most `cap` bytes

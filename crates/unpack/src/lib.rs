@@ -21,6 +21,11 @@ use std::fmt;
 pub use limit::{LimitExceeded, limit_exceeded};
 pub use walk::{unpack_message, unpack_path, unpack_reader};
 
+/// Files and compressed payloads up to this size are read and inflated whole in memory;
+/// larger ones are streamed. A consumer that reads payloads into memory up to the same size
+/// gets every one the unpacker held whole.
+pub const IN_MEMORY_BYTES: u64 = 8 << 20;
+
 /// Caps on what one input may cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
