@@ -1,5 +1,6 @@
 //! Walking inputs and containers down to payloads.
 
+use std::borrow::Cow;
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Cursor, Read, Seek};
 use std::path::Path;
@@ -31,6 +32,15 @@ impl<'a> Held<'a> {
             container: Some(bytes),
             whole: Some(bytes),
             gzip: None,
+        }
+    }
+
+    /// A stream inflated in memory from `gzip` (checked), inside `container`.
+    fn inflated(container: Option<&'a [u8]>, content: &'a [u8], gzip: &'a [u8]) -> Held<'a> {
+        Held {
+            container,
+            whole: Some(content),
+            gzip: Some(gzip),
         }
     }
 
@@ -107,6 +117,15 @@ fn read_capped(reader: &mut dyn BufRead, limit: u64) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();
     Limited::new(reader, limit).read_to_end(&mut out)?;
     Ok(out)
+}
+
+/// A whole stream in memory: the bytes already held when they are, else read (both failing
+/// past `limit`).
+fn whole<'a>(reader: &mut dyn BufRead, held: Held<'a>, limit: u64) -> io::Result<Cow<'a, [u8]>> {
+    match held.whole {
+        Some(bytes) if bytes.len() as u64 <= limit => Ok(Cow::Borrowed(bytes)),
+        _ => read_capped(reader, limit).map(Cow::Owned),
+    }
 }
 
 /// A zip member's data as stored (compressed), or `None` if it cannot be read.
@@ -265,10 +284,7 @@ impl<'v, V: Visitor> Walker<'v, V> {
             Sniffed::Mbox => self.mbox(reader),
             Sniffed::Message => {
                 let limit = self.limits.max_message_bytes;
-                if let Some(data) = held.whole.filter(|d| d.len() as u64 <= limit) {
-                    return self.message(data, 0);
-                }
-                match read_capped(reader, limit) {
+                match whole(reader, held, limit) {
                     Ok(data) => self.message(&data, 0),
                     Err(e) if crate::limit_exceeded(&e).is_some() => {
                         self.reject(UnpackError::MessageTooLarge { limit }, None)
@@ -327,11 +343,7 @@ impl<'v, V: Visitor> Walker<'v, V> {
                 self.prov.chain.push("gzip".to_owned());
                 let result = match held.whole.and_then(|bytes| inflate::gzip(bytes, cap)) {
                     Some((content, member)) => {
-                        let held = Held {
-                            container,
-                            whole: Some(&content),
-                            gzip: Some(member),
-                        };
+                        let held = Held::inflated(container, &content, member);
                         self.stream(&mut &content[..], depth + 1, held)
                     }
                     None => {
@@ -344,17 +356,11 @@ impl<'v, V: Visitor> Walker<'v, V> {
                 self.prov.chain.pop();
                 result
             }
-            Sniffed::Zip => {
-                let limit = self.limits.max_decompressed_bytes;
-                match held.whole.filter(|data| data.len() as u64 <= limit) {
-                    Some(data) => self.zip(Cursor::new(data), depth + 1, Some(data)),
-                    None => match read_capped(&mut joined, limit) {
-                        Ok(data) => self.zip(Cursor::new(&data[..]), depth + 1, Some(&data)),
-                        Err(e) => self.reject(UnpackError::Io(e), container),
-                    },
-                }
-            }
-            Sniffed::Message => match read_capped(&mut joined, self.limits.max_message_bytes) {
+            Sniffed::Zip => match whole(&mut joined, held, self.limits.max_decompressed_bytes) {
+                Ok(data) => self.zip(Cursor::new(&data[..]), depth + 1, Some(&data)),
+                Err(e) => self.reject(UnpackError::Io(e), container),
+            },
+            Sniffed::Message => match whole(&mut joined, held, self.limits.max_message_bytes) {
                 Ok(data) => self.message(&data, depth + 1),
                 Err(e) => self.reject(UnpackError::Io(e), container),
             },
@@ -418,11 +424,7 @@ impl<'v, V: Visitor> Walker<'v, V> {
                 .and_then(|raw| inflate::zip_deflated(&raw, crc, size, cap));
             let result = match in_memory {
                 Some((content, gzip)) => {
-                    let held = Held {
-                        container,
-                        whole: Some(&content),
-                        gzip: Some(&gzip),
-                    };
+                    let held = Held::inflated(container, &content, &gzip);
                     self.stream(&mut &content[..], depth, held)
                 }
                 // Read as a stream, which also reports what is wrong with the member.
