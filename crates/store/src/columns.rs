@@ -274,12 +274,13 @@ impl Row<'_> {
         &mut self.columns[i]
     }
 
-    fn bytes(&mut self, value: Option<&[u8]>) -> &mut Self {
+    /// The next text or blob column's value: valid or not, its bytes written by `write`.
+    fn bytes_with(&mut self, is_valid: bool, write: impl FnOnce(&mut Vec<u8>)) -> &mut Self {
         let column = self.column();
-        column.is_valid.push(value.is_some());
+        column.is_valid.push(is_valid);
         match &mut column.values {
             Values::Bytes { ends, data } => {
-                data.extend_from_slice(value.unwrap_or_default());
+                write(data);
                 ends.push(data.len() as i64);
             }
             _ => unreachable!(
@@ -290,25 +291,24 @@ impl Row<'_> {
         self
     }
 
+    fn bytes(&mut self, value: Option<&[u8]>) -> &mut Self {
+        self.bytes_with(value.is_some(), |data| {
+            data.extend_from_slice(value.unwrap_or_default());
+        })
+    }
+
     pub(crate) fn text(&mut self, value: Option<&str>) -> &mut Self {
         self.bytes(value.map(str::as_bytes))
     }
 
     /// A value's `Display` form as text, written straight into the column's buffer.
     pub(crate) fn display(&mut self, value: Option<impl std::fmt::Display>) -> &mut Self {
-        let column = self.column();
-        column.is_valid.push(value.is_some());
-        match &mut column.values {
-            Values::Bytes { ends, data } => {
-                if let Some(value) = value {
-                    // Writing into a Vec cannot fail.
-                    let _ = std::io::Write::write_fmt(data, format_args!("{value}"));
-                }
-                ends.push(data.len() as i64);
+        self.bytes_with(value.is_some(), |data| {
+            if let Some(value) = value {
+                // Writing into a Vec cannot fail.
+                let _ = std::io::Write::write_fmt(data, format_args!("{value}"));
             }
-            _ => unreachable!("text for a column of kind {:?}", column.kind),
-        }
-        self
+        })
     }
 
     pub(crate) fn blob(&mut self, value: Option<&[u8]>) -> &mut Self {

@@ -28,21 +28,21 @@ impl Content {
                 gz.finish().unwrap_or_default()
             })
         });
-        Content {
-            hash: blake3::hash(bytes).to_hex().to_string(),
-            n_bytes: bytes.len() as u64,
-            raw_gz,
-        }
+        Content::hashed(bytes, raw_gz)
     }
 
     /// Content of bytes held in memory that arrived gzip-compressed: `gzip` (one member whose
     /// content is exactly `bytes`, as the unpacker checked) is kept as it is, sparing the
     /// work of compressing the bytes again.
     pub fn of_gzipped(bytes: &[u8], gzip: Vec<u8>) -> Content {
+        Content::hashed(bytes, Some(gzip))
+    }
+
+    fn hashed(bytes: &[u8], raw_gz: Option<Vec<u8>>) -> Content {
         Content {
             hash: blake3::hash(bytes).to_hex().to_string(),
             n_bytes: bytes.len() as u64,
-            raw_gz: Some(gzip),
+            raw_gz,
         }
     }
 
