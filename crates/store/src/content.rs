@@ -145,6 +145,8 @@ pub struct PayloadTee<R> {
     /// Bytes read and not yet digested.
     chunk: Vec<u8>,
     digest: Digest,
+    /// A helper thread was asked for (at the first full chunk; once, even if refused).
+    is_helper_tried: bool,
 }
 
 /// Where the bytes read are hashed and compressed.
@@ -204,6 +206,7 @@ impl<R: BufRead> PayloadTee<R> {
                 n_bytes: 0,
                 raw: keep_raw.then(GzipWriter::new),
             })),
+            is_helper_tried: false,
         }
     }
 
@@ -237,7 +240,8 @@ impl<R: BufRead> PayloadTee<R> {
     /// here if no thread can be started.
     fn hand_off(&mut self) {
         let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(TEE_CHUNK));
-        if matches!(self.digest, Digest::Here(_)) {
+        if !self.is_helper_tried {
+            self.is_helper_tried = true;
             self.start_helper();
         }
         match &mut self.digest {
