@@ -2,6 +2,7 @@
 //! buffered per report, batched across reports, and inserted one Arrow batch per table.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use duckdb::params;
@@ -826,6 +827,13 @@ struct ReportRow<'a> {
     origin: &'a Origin,
 }
 
+/// `append_batch.sql` for each of [`TABLES`], in order (filled in once, not per batch).
+static APPEND_BATCH: LazyLock<[String; 9]> = LazyLock::new(|| {
+    TABLES.map(|(name, _)| {
+        include_str!("../../../sql/store/append_batch.sql").replace("{table}", name)
+    })
+});
+
 /// Column kinds of each table, in the order of `sql/migrations` (checked by a test).
 pub(crate) const TABLES: [(&str, &[Kind]); 9] = [
     (
@@ -1096,16 +1104,15 @@ impl Rows {
     /// writes them straight into the table, where its appender would first copy them into a
     /// collection of its own and scan that again (a tenth of an ingest's time, measured).
     pub(crate) fn append(&mut self, conn: &duckdb::Connection) -> duckdb::Result<()> {
-        for ((name, _), columns) in TABLES.iter().zip(&mut self.tables) {
+        for (columns, sql) in self.tables.iter_mut().zip(APPEND_BATCH.iter()) {
             if columns.is_empty() {
                 continue;
             }
             let batch = columns
                 .take_batch()
                 .map_err(|e| duckdb::Error::ToSqlConversionFailure(Box::new(e)))?;
-            let sql = include_str!("../../../sql/store/append_batch.sql").replace("{table}", name);
             let batch = ArrowBatchRegistration::new(batch);
-            conn.prepare_cached(&sql)?.execute([&batch])?;
+            conn.prepare_cached(sql)?.execute([&batch])?;
         }
         Ok(())
     }
