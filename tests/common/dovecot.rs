@@ -208,7 +208,9 @@ impl Dovecot {
     }
 
     /// Writes a rua configuration for one mailbox on this server; `extra` is appended to the
-    /// `[[mailbox]]` table (e.g. `folder = "Reports"`).
+    /// `[[mailbox]]` table (e.g. `folder = "Reports"`). Commands time out after 60 s: with
+    /// 10 s, a Dovecot restarted after `kill` once failed to answer the first SELECT in time
+    /// (a fresh-clone CI run on this 2-core machine).
     pub fn config(&self, db: &Path, extra: &str) -> PathBuf {
         let path = self.dir.0.join(format!("rua-{}.toml", unique()));
         let mut f = std::fs::File::create(&path).unwrap();
@@ -217,7 +219,7 @@ impl Dovecot {
             "[database]\npath = {db:?}\nlock_timeout_secs = 30\n\n\
              [[mailbox]]\nname = \"test\"\nhost = \"127.0.0.1\"\nport = {port}\n\
              user = \"{USER}\"\nsecret = {{ file = {secret:?} }}\nca_file = {ca:?}\n\
-             timeout_secs = 10\n{extra}\n",
+             timeout_secs = 60\n{extra}\n",
             port = self.imaps_port,
             secret = self.dir.0.join("password"),
             ca = self.ca(),
