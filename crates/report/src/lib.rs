@@ -1,8 +1,8 @@
 //! DMARC aggregate reports: the model and a streaming parser.
 //!
 //! [`parse`] reads one XML document from any `BufRead` and hands each `<record>` to a
-//! [`RecordSink`] as soon as it is complete, reusing one record and one event buffer, so
-//! memory does not grow with the number of records. It returns the rest of the report
+//! [`RecordSink`] as soon as it is complete, reusing one record and one window of the input,
+//! so memory does not grow with the number of records. It returns the rest of the report
 //! ([`Report`]: metadata, published policy, counts and warnings) at the end.
 //!
 //! Both RFC 7489 and RFC 9990 (`urn:ietf:params:xml:ns:dmarc-2.0`) documents are read,
@@ -22,7 +22,7 @@ pub use model::{
     OverrideType, Policy, PolicyPublished, Record, Report, SpfResult, SpfScope, Testing, Verdict,
     Warning, WarningCode,
 };
-pub use parse::{RecordSink, parse, parse_bytes, parse_to_vec};
+pub use parse::{RecordSink, parse, parse_bytes, parse_in_windows, parse_to_vec};
 pub use vocab::Vocabulary;
 
 /// The RFC 9990 namespace.

@@ -1,10 +1,12 @@
-//! The pull loop: one quick-xml event at a time, one reused buffer, an explicit element stack.
+//! The pull loop: one quick-xml event at a time, borrowed from bytes in memory (a whole
+//! document or one reused window of a stream), and an explicit element stack.
 
 use std::borrow::Cow;
 use std::io::BufRead;
 use std::net::IpAddr;
 
 use quick_xml::Reader;
+use quick_xml::errors::SyntaxError;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::error::{ErrorKind, ParseError, SinkError};
@@ -34,19 +36,28 @@ pub fn parse<R: BufRead, S: RecordSink + ?Sized>(
     input: R,
     sink: &mut S,
 ) -> Result<Report, ParseError> {
-    let mut reader = Streamed {
-        reader: Reader::from_reader(Utf8Lossy::new(input)),
-        buf: Vec::with_capacity(4096),
-    };
-    configure(&mut reader.reader);
+    parse_in_windows(input, sink, WINDOW_BYTES)
+}
+
+/// How much of a stream [`parse`] reads at a time (more when a single event is longer).
+const WINDOW_BYTES: usize = 256 * 1024;
+
+/// [`parse`] reading `window` bytes at a time: public so that tests can cut a document at
+/// every place. The result does not depend on `window`.
+#[doc(hidden)]
+pub fn parse_in_windows<R: BufRead, S: RecordSink + ?Sized>(
+    input: R,
+    sink: &mut S,
+    window: usize,
+) -> Result<Report, ParseError> {
+    let mut source = Utf8Lossy::new(input);
     let mut parser = Parser::default();
-    let result = parser.run(&mut reader, sink);
-    let lossy = reader.reader.get_ref();
-    let bom = if lossy.has_bom { 3 } else { 0 };
-    let invalid = (lossy.n_invalid_bytes > 0).then(|| {
+    let result = parser.run_windows(&mut source, sink, window.max(1));
+    let bom = if source.has_bom { 3 } else { 0 };
+    let invalid = (source.n_invalid_bytes > 0).then(|| {
         (
-            lossy.n_invalid_bytes,
-            lossy.first_invalid_offset.unwrap_or(0),
+            source.n_invalid_bytes,
+            source.first_invalid_offset.unwrap_or(0),
         )
     });
     parser.conclude(result, bom, invalid)
@@ -66,10 +77,12 @@ pub fn parse_bytes<S: RecordSink + ?Sized>(
     if std::str::from_utf8(text).is_err() {
         return parse(bytes, sink);
     }
-    let mut reader = Borrowed(Reader::from_reader(text));
-    configure(&mut reader.0);
     let mut parser = Parser::default();
-    let result = parser.run(&mut reader, sink);
+    let result = match parser.run(&mut Borrowed::new(text, 0), sink) {
+        Ok(Stop::Closed) => Ok(()),
+        Ok(Stop::Eof) => Err(parser.eof()),
+        Err(failure) => Err(failure),
+    };
     parser.conclude(result, bom, None)
 }
 
@@ -82,44 +95,38 @@ fn configure<R>(reader: &mut Reader<R>) {
     config.check_comments = false;
 }
 
-/// One XML event at a time, from a stream (copied into a reused buffer) or from bytes in
-/// memory (borrowed from them).
-trait Events {
-    fn next_event(&mut self) -> quick_xml::Result<Event<'_>>;
-    fn buffer_position(&self) -> u64;
-    fn error_position(&self) -> u64;
+/// Where [`Parser::run`] stopped without an error.
+enum Stop {
+    /// The root element closed: the report is complete.
+    Closed,
+    /// The input ended (for a window of a stream: the window did).
+    Eof,
 }
 
-/// A stream's events, each copied into `buf` (cleared per event, so memory stays flat).
-struct Streamed<R> {
-    reader: Reader<R>,
-    buf: Vec<u8>,
+/// The events of bytes in memory (borrowed from them), with positions counted from `base`:
+/// a whole document, or a window of a stream that starts `base` bytes into it.
+struct Borrowed<'i> {
+    reader: Reader<&'i [u8]>,
+    base: u64,
 }
 
-impl<R: BufRead> Events for Streamed<R> {
-    fn next_event(&mut self) -> quick_xml::Result<Event<'_>> {
-        self.buf.clear();
-        self.reader.read_event_into(&mut self.buf)
+impl<'i> Borrowed<'i> {
+    fn new(bytes: &'i [u8], base: u64) -> Self {
+        let mut reader = Reader::from_reader(bytes);
+        configure(&mut reader);
+        Self { reader, base }
     }
+
+    fn next_event(&mut self) -> quick_xml::Result<Event<'i>> {
+        self.reader.read_event()
+    }
+
     fn buffer_position(&self) -> u64 {
-        self.reader.buffer_position()
+        self.base + self.reader.buffer_position()
     }
-    fn error_position(&self) -> u64 {
-        self.reader.error_position()
-    }
-}
 
-struct Borrowed<'i>(Reader<&'i [u8]>);
-
-impl Events for Borrowed<'_> {
-    fn next_event(&mut self) -> quick_xml::Result<Event<'_>> {
-        self.0.read_event()
-    }
-    fn buffer_position(&self) -> u64 {
-        self.0.buffer_position()
-    }
     fn error_position(&self) -> u64 {
-        self.0.error_position()
+        self.base + self.reader.error_position()
     }
 }
 
@@ -351,11 +358,75 @@ impl Parser {
         }
     }
 
-    fn run<E: Events, S: RecordSink + ?Sized>(
+    /// Reads a stream window by window, each parsed in place like a document in memory (much
+    /// cheaper than copying every event out of a `BufRead`). A window ends just before its
+    /// last `<`, so text is never cut; markup that runs past the end (a `<` inside a comment
+    /// or an attribute value) fails with a syntax error and is read again, whole, at the
+    /// start of the next, larger window. Positions are the stream's throughout, so the
+    /// result is the same as [`parse_bytes`] on the whole document.
+    fn run_windows<R: BufRead, S: RecordSink + ?Sized>(
         &mut self,
-        reader: &mut E,
+        source: &mut Utf8Lossy<R>,
         sink: &mut S,
+        window: usize,
     ) -> Result<(), Failure> {
+        let mut buf: Vec<u8> = Vec::with_capacity(window);
+        // Stream position of `buf[0]`, and how many bytes `buf` should hold before parsing.
+        let (mut base, mut want) = (0u64, window);
+        loop {
+            let is_final = loop {
+                if buf.len() >= want {
+                    break false;
+                }
+                let chunk = match source.fill_buf() {
+                    Ok(chunk) => chunk,
+                    Err(e) => {
+                        let at = base + buf.len() as u64;
+                        return Err((ErrorKind::Xml(e.into()), at));
+                    }
+                };
+                if chunk.is_empty() {
+                    break true;
+                }
+                buf.extend_from_slice(chunk);
+                let n = chunk.len();
+                source.consume(n);
+            };
+            let end = if is_final {
+                buf.len()
+            } else {
+                match buf.iter().skip(1).rposition(|&b| b == b'<') {
+                    Some(i) => i + 1,
+                    // One event longer than the window so far: read on.
+                    None => {
+                        want = buf.len() * 2;
+                        continue;
+                    }
+                }
+            };
+            let consumed = match self.run(&mut Borrowed::new(&buf[..end], base), sink) {
+                Ok(Stop::Closed) => return Ok(()),
+                Ok(Stop::Eof) if is_final => return Err(self.eof()),
+                Ok(Stop::Eof) => end,
+                // Markup cut by the window's end: from its `<` on, again with more bytes.
+                Err((ErrorKind::Xml(quick_xml::Error::Syntax(e)), _))
+                    if !is_final && e != SyntaxError::InvalidBangMarkup =>
+                {
+                    (self.offset - base) as usize
+                }
+                Err(failure) => return Err(failure),
+            };
+            buf.drain(..consumed);
+            base += consumed as u64;
+            want = window.max(buf.len() * 2);
+        }
+    }
+
+    fn run<S: RecordSink + ?Sized>(
+        &mut self,
+        reader: &mut Borrowed<'_>,
+        sink: &mut S,
+    ) -> Result<Stop, Failure> {
         loop {
             self.offset = reader.buffer_position();
             let event = match reader.next_event() {
@@ -367,12 +438,12 @@ impl Parser {
                 Event::Empty(e) => {
                     self.start(&e)?;
                     if self.end(local_name(e.name().as_ref()), sink)? {
-                        return Ok(());
+                        return Ok(Stop::Closed);
                     }
                 }
                 Event::End(e) => {
                     if self.end(local_name(e.name().as_ref()), sink)? {
-                        return Ok(());
+                        return Ok(Stop::Closed);
                     }
                 }
                 Event::Text(t) => self.text(&t)?,
@@ -382,7 +453,7 @@ impl Parser {
                     self.warn(WarningCode::DoctypeIgnored, None);
                 }
                 Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
-                Event::Eof => return Err(self.eof()),
+                Event::Eof => return Ok(Stop::Eof),
             }
         }
     }

@@ -3,8 +3,8 @@
 //! (`tests/expect/**.err`). `UPDATE_EXPECT=1` regenerates them.
 //!
 //! Independently of the parser, each parsed report's record count and message sum are checked
-//! against a plain byte scan of the XML, and every document parses identically through 1-byte
-//! and 7-byte `BufReader`s.
+//! against a plain byte scan of the XML, and every document parses identically when streamed
+//! in windows of 1, 7 and 61 bytes (read through 1-, 7- and 4096-byte `BufReader`s).
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
@@ -13,7 +13,7 @@ use std::fs;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use rua_report::{Coded, Record, Report, Vocabulary, parse, parse_to_vec};
+use rua_report::{Coded, Record, Report, Vocabulary, parse_in_windows, parse_to_vec};
 use rua_testkit::{check_expect, corpus, crate_dir, files_below, remove_expect, sample_reports};
 
 fn expect_dir() -> PathBuf {
@@ -172,14 +172,16 @@ fn scan_counts(xml: &[u8]) -> (u64, u64) {
 /// Parses one input and returns the rendering or the error, checking the invariants.
 fn outcome(xml: &[u8], name: &str, problems: &mut Vec<String>) -> Result<String, String> {
     let parsed = parse_to_vec(xml);
-    for capacity in [1, 7] {
+    // Read in small pieces and parsed in small windows, so that every kind of event is cut.
+    for (capacity, window) in [(1, 1), (7, 7), (4096, 61)] {
         let mut records = Vec::new();
-        let again = parse(
+        let again = parse_in_windows(
             BufReader::with_capacity(capacity, xml),
             &mut |r: &Record| {
                 records.push(r.clone());
                 Ok(())
             },
+            window,
         );
         let same = match (&parsed, &again) {
             (Ok((a, ra)), Ok(b)) => a == b && *ra == records,
@@ -188,7 +190,7 @@ fn outcome(xml: &[u8], name: &str, problems: &mut Vec<String>) -> Result<String,
         };
         if !same {
             problems.push(format!(
-                "{name}: differs through a {capacity}-byte BufReader"
+                "{name}: differs through a {capacity}-byte BufReader in {window}-byte windows"
             ));
         }
     }
