@@ -184,6 +184,42 @@ fn sample_reports_ingest_with_rejects_kept_and_the_run_going_on() {
     assert!(String::from_utf8_lossy(&listing.stdout).contains("truncated"));
 }
 
+/// Mails the fuzzer made (one had the unpacker follow a cycle of MIME parts until the stack
+/// overflowed, which aborted rua): each is kept with its bytes (as rejects, or aside as
+/// another kind of report), and a report ingested in the same run is stored.
+#[test]
+fn hostile_mails_are_kept_as_rejects_and_the_run_goes_on() {
+    let dir = TempDir::new("hostile");
+    let db = dir.db();
+    let hostile = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/unpack/tests/regressions");
+    let good = sample_reports().join("aggregate/ok/google-np.xml");
+    rua_ok(
+        &db,
+        &["ingest", hostile.to_str().unwrap(), good.to_str().unwrap()],
+        REJECTS,
+    );
+    assert_eq!(number(&db, "SELECT count(*) FROM reports"), 1);
+    let kept = sql(
+        &db,
+        "SELECT source, raw_gz IS NOT NULL FROM rejects \
+         UNION ALL SELECT source, raw_gz IS NOT NULL FROM other_payloads",
+    );
+    assert!(
+        kept.iter().any(|r| r[0].ends_with("part-cycle.eml")),
+        "{kept:?}"
+    );
+    for name in files_below(&hostile) {
+        let name = name.to_str().unwrap();
+        let kept: Vec<_> = kept.iter().filter(|r| r[0].contains(name)).collect();
+        assert!(!kept.is_empty(), "{name} not kept");
+        assert!(
+            kept.iter().all(|r| r[1] == "true"),
+            "{name} kept without bytes"
+        );
+    }
+    assert_no_partial_report(&db);
+}
+
 #[test]
 fn stdin_and_single_files_are_inputs_too() {
     let dir = TempDir::new("stdin");

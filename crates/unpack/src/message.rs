@@ -59,7 +59,7 @@ impl<V: Visitor> Walker<'_, V> {
         let result = if is_failure_report(message) {
             self.payload(PayloadKind::Failure, &mut &raw[..], Held::bytes(raw))
         } else {
-            self.part(message, message.root_part(), depth, "1")
+            self.parts(message, depth)
         };
         // A message that held nothing at all is kept, not dropped.
         let result = result.and_then(|()| {
@@ -74,40 +74,45 @@ impl<V: Visitor> Walker<'_, V> {
         result
     }
 
-    fn part(
-        &mut self,
-        message: &Message<'_>,
-        part: &MessagePart<'_>,
-        depth: usize,
-        number: &str,
-    ) -> Result<(), V::Error> {
-        match &part.body {
-            PartType::Multipart(children) => {
-                for (i, &id) in children.iter().enumerate() {
-                    if let Some(child) = message.part(id) {
-                        self.part(message, child, depth, &format!("{number}.{}", i + 1))?;
-                    }
+    /// Every part of `message`, depth first in document order, each once: a malformed
+    /// message can make mail-parser list a multipart among its own descendants (the fuzzer
+    /// found one, 5 KB long), which recursion would follow until the stack overflows.
+    fn parts(&mut self, message: &Message<'_>, depth: usize) -> Result<(), V::Error> {
+        let mut seen = vec![false; message.parts.len()];
+        // Parts still to visit, the next one last, with their numbers ("1.2.1").
+        let mut todo = vec![(0, "1".to_owned())];
+        while let Some((id, number)) = todo.pop() {
+            let (Some(part), Some(is_seen)) = (message.part(id), seen.get_mut(id as usize)) else {
+                continue;
+            };
+            if std::mem::replace(is_seen, true) {
+                continue;
+            }
+            match &part.body {
+                PartType::Multipart(children) => {
+                    let children = children.iter().enumerate().rev();
+                    todo.extend(children.map(|(i, &child)| (child, format!("{number}.{}", i + 1))));
                 }
-                Ok(())
+                PartType::Message(nested) => {
+                    self.prov
+                        .chain
+                        .push(format!("part {number} message/rfc822"));
+                    let result = if depth + 1 >= self.limits.max_depth {
+                        let limit = self.limits.max_depth;
+                        self.reject(UnpackError::TooDeep { limit }, Some(nested.raw_message()))
+                    } else {
+                        self.parsed_message(nested, depth + 1)
+                    };
+                    self.prov.chain.pop();
+                    result?;
+                }
+                PartType::Text(_)
+                | PartType::Html(_)
+                | PartType::Binary(_)
+                | PartType::InlineBinary(_) => self.leaf(part, depth, &number)?,
             }
-            PartType::Message(nested) => {
-                self.prov
-                    .chain
-                    .push(format!("part {number} message/rfc822"));
-                let result = if depth + 1 >= self.limits.max_depth {
-                    let limit = self.limits.max_depth;
-                    self.reject(UnpackError::TooDeep { limit }, Some(nested.raw_message()))
-                } else {
-                    self.parsed_message(nested, depth + 1)
-                };
-                self.prov.chain.pop();
-                result
-            }
-            PartType::Text(_)
-            | PartType::Html(_)
-            | PartType::Binary(_)
-            | PartType::InlineBinary(_) => self.leaf(part, depth, number),
         }
+        Ok(())
     }
 
     fn leaf(&mut self, part: &MessagePart<'_>, depth: usize, number: &str) -> Result<(), V::Error> {
