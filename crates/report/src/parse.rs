@@ -70,10 +70,8 @@ pub fn parse_bytes<S: RecordSink + ?Sized>(
     bytes: &[u8],
     sink: &mut S,
 ) -> Result<Report, ParseError> {
-    let (text, bom) = match bytes.strip_prefix(crate::lossy::BOM) {
-        Some(rest) => (rest, 3),
-        None => (bytes, 0),
-    };
+    let bom = leading_boms(bytes);
+    let text = &bytes[bom..];
     if std::str::from_utf8(text).is_err() {
         return parse(bytes, sink);
     }
@@ -83,7 +81,18 @@ pub fn parse_bytes<S: RecordSink + ?Sized>(
         Ok(Stop::Eof) => Err(parser.eof()),
         Err(failure) => Err(failure),
     };
-    parser.conclude(result, bom, None)
+    parser.conclude(result, bom as u64, None)
+}
+
+/// How many bytes of byte order marks `bytes` starts with. quick-xml drops one at the start of
+/// its input without counting it in its positions, so rua drops them all before and counts
+/// them itself (a stream's first one is dropped by [`Utf8Lossy`]).
+fn leading_boms(bytes: &[u8]) -> usize {
+    let mut n = 0;
+    while bytes[n..].starts_with(crate::lossy::BOM) {
+        n += crate::lossy::BOM.len();
+    }
+    n
 }
 
 /// Names are matched by the parser itself so that it can recover from junk elements.
@@ -404,7 +413,13 @@ impl Parser {
                     }
                 }
             };
-            let consumed = match self.run(&mut Borrowed::new(&buf[..end], base), sink) {
+            let start = if base == 0 {
+                leading_boms(&buf[..end])
+            } else {
+                0
+            };
+            let mut events = Borrowed::new(&buf[start..end], base + start as u64);
+            let consumed = match self.run(&mut events, sink) {
                 Ok(Stop::Closed) => return Ok(()),
                 Ok(Stop::Eof) if is_final => return Err(self.eof()),
                 Ok(Stop::Eof) => end,
@@ -1100,6 +1115,30 @@ mod tests {
         let err = parse_to_vec(doc.as_bytes()).expect_err("fails");
         assert_eq!(err.kind.code(), "mismatched_end_tag");
         assert_eq!(err.path, "feedback/report_metadata/report_id");
+    }
+
+    /// Byte order marks before the document are skipped and counted, so offsets are the
+    /// input's own, whether it is parsed in memory or streamed in windows of any size (the
+    /// fuzzer found a doubled mark that shifted a streamed window's cut by its length).
+    #[test]
+    fn offsets_count_every_leading_byte_order_mark() {
+        let cut = MINIMAL.replace("<report_id>r1</report_id>", "<report_id>r1/report_id>");
+        let at = cut.find("</report_metadata>").expect("in MINIMAL");
+        for n_boms in 0..3 {
+            let mut doc = crate::lossy::BOM.repeat(n_boms);
+            doc.extend_from_slice(cut.as_bytes());
+            let err = parse_bytes(&doc, &mut |_: &Record| Ok(())).expect_err("fails");
+            assert_eq!(err.offset, (3 * n_boms + at) as u64, "{n_boms} marks");
+            for window in 1..24 {
+                let streamed = parse_in_windows(&doc[..], &mut |_: &Record| Ok(()), window);
+                let streamed = streamed.expect_err("fails");
+                assert_eq!(
+                    streamed.to_string(),
+                    err.to_string(),
+                    "{window}-byte windows"
+                );
+            }
+        }
     }
 
     #[test]
