@@ -419,6 +419,49 @@ fn a_report_too_large_to_buffer_is_committed_whole_once() {
     assert_no_partial_report(&db);
 }
 
+/// A gzip payload too large to inflate in memory, whose CRC-32 does not match: the error
+/// surfaces after the document's last element, while the parser reads what follows it. The
+/// report is not stored; the file is kept as received, as a `read_error` reject; the run goes
+/// on.
+#[test]
+fn a_streamed_payload_failing_after_its_document_is_kept_as_a_reject() {
+    let dir = TempDir::new("bad-crc");
+    let spec = rua_bench::Spec {
+        style: rua_bench::Style::Google,
+        report_id: "bad-crc-1".into(),
+        domain: "example.com".into(),
+        begin: 1_732_752_000,
+        n_records: 20_000,
+        seed: 9,
+    };
+    let mut xml = Vec::new();
+    rua_bench::write_report(&spec, &mut xml).unwrap();
+    assert!(xml.len() > 8 << 20, "not streamed: {} bytes", xml.len());
+    let mut gz = rua_bench::gzip(&xml).unwrap();
+    let crc = gz.len() - 8;
+    gz[crc] ^= 0xFF;
+    let file = dir.0.join("bad-crc.xml.gz");
+    std::fs::write(&file, &gz).unwrap();
+    let small = sample_reports().join("aggregate/ok/google-np.xml");
+    let db = dir.db();
+    rua_ok(
+        &db,
+        &["ingest", file.to_str().unwrap(), small.to_str().unwrap()],
+        REJECTS,
+    );
+    let ids = sql(&db, "SELECT report_id FROM reports");
+    assert!(ids.len() == 1 && ids[0][0] != "bad-crc-1", "{ids:?}");
+    let rejects = sql(
+        &db,
+        "SELECT reason_code, source, payload_bytes FROM rejects",
+    );
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!(rejects[0][0], "read_error");
+    assert!(rejects[0][1].ends_with("bad-crc.xml.gz"));
+    assert_eq!(rejects[0][2], gz.len().to_string());
+    assert_no_partial_report(&db);
+}
+
 #[test]
 fn a_database_file_abandoned_while_being_created_is_created_again() {
     let dir = TempDir::new("abandoned");

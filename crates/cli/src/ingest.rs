@@ -567,16 +567,20 @@ impl<'a> Ingest<'a> {
                         kind: ErrorKind::Sink(inner),
                         ..
                     } => return Err(StoreError::from_sink(inner)),
+                    // The input failed (decompression, a limit), as when the tee reads on.
+                    ParseError {
+                        kind: ErrorKind::Read(e),
+                        ..
+                    } => return self.keep_unreadable(prov, &e, payload.container_bytes),
                     e => e,
                 };
-                let code = unreadable_code(&e, e.kind.code());
                 // Keep the whole payload: read what the parser left, within the limits.
                 let _ = std::io::copy(&mut tee, &mut std::io::sink());
                 let content = match tee.finish_partial() {
-                    Ok(c) if c.n_bytes > 0 && code != "limit_decompressed" => c,
+                    Ok(c) if c.n_bytes > 0 => c,
                     _ => content_of(payload.container_bytes),
                 };
-                self.keep_reject(prov, "aggregate", code, e.to_string(), content)
+                self.keep_reject(prov, "aggregate", e.kind.code(), e.to_string(), content)
             }
         }
     }

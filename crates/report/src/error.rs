@@ -37,6 +37,9 @@ pub enum ErrorKind {
     InvalidValue { raw: String },
     #[error("record sink failed: {0}")]
     Sink(SinkError),
+    /// The input itself failed (a decompression error, a size limit).
+    #[error("cannot read the document: {0}")]
+    Read(std::io::Error),
 }
 
 impl ErrorKind {
@@ -52,6 +55,7 @@ impl ErrorKind {
             ErrorKind::Missing(_) => "missing_element",
             ErrorKind::InvalidValue { .. } => "invalid_value",
             ErrorKind::Sink(_) => "sink",
+            ErrorKind::Read(_) => "read_error",
         }
     }
 }
@@ -71,6 +75,7 @@ impl std::error::Error for ParseError {
         match &self.kind {
             ErrorKind::Xml(e) => Some(e),
             ErrorKind::Sink(e) => Some(e.as_ref()),
+            ErrorKind::Read(e) => Some(e),
             _ => None,
         }
     }

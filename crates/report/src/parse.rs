@@ -84,6 +84,17 @@ pub fn parse_bytes<S: RecordSink + ?Sized>(
     parser.conclude(result, bom as u64, None)
 }
 
+/// Reads `source` to its end.
+fn drain(source: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let n = source.fill_buf()?.len();
+        if n == 0 {
+            return Ok(());
+        }
+        source.consume(n);
+    }
+}
+
 /// How many bytes of byte order marks `bytes` starts with. quick-xml drops one at the start of
 /// its input without counting it in its positions, so rua drops them all before and counts
 /// them itself (a stream's first one is dropped by [`Utf8Lossy`]).
@@ -389,10 +400,7 @@ impl Parser {
                 }
                 let chunk = match source.fill_buf() {
                     Ok(chunk) => chunk,
-                    Err(e) => {
-                        let at = base + buf.len() as u64;
-                        return Err((ErrorKind::Xml(e.into()), at));
-                    }
+                    Err(e) => return Err((ErrorKind::Read(e), base + buf.len() as u64)),
                 };
                 if chunk.is_empty() {
                     break true;
@@ -420,7 +428,12 @@ impl Parser {
             };
             let mut events = Borrowed::new(&buf[start..end], base + start as u64);
             let consumed = match self.run(&mut events, sink) {
-                Ok(Stop::Closed) => return Ok(()),
+                // What follows the root is read too: its invalid UTF-8 is counted however
+                // much of it the window held, and a failure there is the input's.
+                Ok(Stop::Closed) => {
+                    let at = base + buf.len() as u64;
+                    return drain(source).map_err(|e| (ErrorKind::Read(e), at));
+                }
                 Ok(Stop::Eof) if is_final => return Err(self.eof()),
                 Ok(Stop::Eof) => end,
                 // Markup cut by the window's end: from its `<` on, again with more bytes.
@@ -1115,6 +1128,43 @@ mod tests {
         let err = parse_to_vec(doc.as_bytes()).expect_err("fails");
         assert_eq!(err.kind.code(), "mismatched_end_tag");
         assert_eq!(err.path, "feedback/report_metadata/report_id");
+    }
+
+    /// Input that fails while being read.
+    struct Failing;
+
+    impl std::io::Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("corrupt deflate stream"))
+        }
+    }
+
+    /// What follows the root is read to its end: its invalid UTF-8 is all counted (the fuzzer
+    /// found a sequence cut short by the end of input counted only in memory, as a stream
+    /// was not read to its end), and a failure to read it fails the parse, as a failure
+    /// before the end of the root does.
+    #[test]
+    fn what_follows_the_root_is_read_to_its_end() {
+        let mut doc = MINIMAL.as_bytes().to_vec();
+        // Markup (so that a window ends after the root), an invalid byte, and the start of
+        // a sequence that the end of input cuts short.
+        doc.extend_from_slice(b"\njunk <x \xFF\xE2\x82");
+        let whole = parse_bytes(&doc, &mut |_: &Record| Ok(())).expect("parses");
+        let invalid = whole
+            .warnings
+            .iter()
+            .find(|w| w.code == WarningCode::InvalidUtf8);
+        assert_eq!(invalid.map(|w| w.count), Some(3));
+        for window in [1, 16, 300] {
+            let streamed = parse_in_windows(&doc[..], &mut |_: &Record| Ok(()), window);
+            assert_eq!(streamed.expect("parses"), whole, "{window}-byte windows");
+        }
+        for cut in [MINIMAL.len(), MINIMAL.len() / 2] {
+            let failing = std::io::Read::chain(&MINIMAL.as_bytes()[..cut], Failing);
+            let input = std::io::BufReader::new(failing);
+            let err = parse_in_windows(input, &mut |_: &Record| Ok(()), 64).expect_err("fails");
+            assert_eq!(err.kind.code(), "read_error", "{err}");
+        }
     }
 
     /// Byte order marks before the document are skipped and counted, so offsets are the
