@@ -363,18 +363,23 @@ fn sigkill_at_random_points_leaves_no_partial_report_and_a_rerun_is_exact() {
     assert_eq!(number(&db, "SELECT count(*) FROM reports"), 3000);
 }
 
+/// A generated Google-style report for example.com (large ones are parsed as streams).
+fn google_report(report_id: &str, n_records: u64, seed: u64) -> rua_bench::Spec {
+    rua_bench::Spec {
+        style: rua_bench::Style::Google,
+        report_id: report_id.into(),
+        domain: "example.com".into(),
+        begin: 1_732_752_000,
+        n_records,
+        seed,
+    }
+}
+
 #[test]
 fn a_report_too_large_to_buffer_is_committed_whole_once() {
     // Over 20,000 records, a report goes to DuckDB in parts inside its own transaction.
     let dir = TempDir::new("large");
-    let spec = rua_bench::Spec {
-        style: rua_bench::Style::Google,
-        report_id: "large-1".into(),
-        domain: "example.com".into(),
-        begin: 1_732_752_000,
-        n_records: 45_000,
-        seed: 5,
-    };
+    let spec = google_report("large-1", 45_000, 5);
     let file = dir.0.join("large.xml");
     let written = rua_bench::write_report(&spec, std::fs::File::create(&file).unwrap()).unwrap();
     let small = sample_reports().join("aggregate/ok/google-np.xml");
@@ -426,14 +431,7 @@ fn a_report_too_large_to_buffer_is_committed_whole_once() {
 #[test]
 fn a_streamed_payload_failing_after_its_document_is_kept_as_a_reject() {
     let dir = TempDir::new("bad-crc");
-    let spec = rua_bench::Spec {
-        style: rua_bench::Style::Google,
-        report_id: "bad-crc-1".into(),
-        domain: "example.com".into(),
-        begin: 1_732_752_000,
-        n_records: 20_000,
-        seed: 9,
-    };
+    let spec = google_report("bad-crc-1", 20_000, 9);
     let mut xml = Vec::new();
     rua_bench::write_report(&spec, &mut xml).unwrap();
     assert!(xml.len() > 8 << 20, "not streamed: {} bytes", xml.len());
