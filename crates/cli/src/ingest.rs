@@ -567,20 +567,20 @@ impl<'a> Ingest<'a> {
                         kind: ErrorKind::Sink(inner),
                         ..
                     } => return Err(StoreError::from_sink(inner)),
-                    // The input failed (decompression, a limit), as when the tee reads on.
-                    ParseError {
-                        kind: ErrorKind::Read(e),
-                        ..
-                    } => return self.keep_unreadable(prov, &e, payload.container_bytes),
                     e => e,
                 };
+                let code = unreadable_code(&e, e.kind.code());
                 // Keep the whole payload: read what the parser left, within the limits.
                 let _ = std::io::copy(&mut tee, &mut std::io::sink());
-                let content = match tee.finish_partial() {
-                    Ok(c) if c.n_bytes > 0 => c,
+                let read = tee.finish_partial().ok();
+                let read = read.filter(|c| c.n_bytes > 0 && code != "limit_decompressed");
+                // What could not be read (decompressed) is kept as received, if it is at hand.
+                let is_unread = matches!(e.kind, ErrorKind::Read(_));
+                let content = match read {
+                    Some(read) if !(is_unread && payload.container_bytes.is_some()) => read,
                     _ => content_of(payload.container_bytes),
                 };
-                self.keep_reject(prov, "aggregate", e.kind.code(), e.to_string(), content)
+                self.keep_reject(prov, "aggregate", code, e.to_string(), content)
             }
         }
     }
