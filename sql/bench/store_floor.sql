@@ -2,10 +2,12 @@
 -- needs to store the rows of a database rua ingested, with no parsing and no Rust-to-DuckDB
 -- conversion. The rows are first copied into temporary tables in memory (not timed), then
 -- inserted into the same tables of a new rua database in one transaction (timed). Each
--- statement is run once per table, with {table} replaced; {source} is the ingested database.
+-- statement naming {table} is run once per table, with {table} replaced.
+
+-- attach (the ingested database's path is the parameter)
+ATTACH ? AS source (READ_ONLY);
 
 -- setup
-ATTACH '{source}' AS source (READ_ONLY);
 CREATE TEMP TABLE held_{table} AS SELECT * FROM source.{table};
 
 -- count

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use rua_store::{OpenOptions, Store, StoreError, Value};
+use rua_store::{OpenOptions, Param, Store, StoreError, Value};
 
 /// The tables `rua ingest` fills for each report.
 const TABLES: [&str; 6] = [
@@ -23,27 +23,23 @@ const TABLES: [&str; 6] = [
 
 const SQL: &str = include_str!("../../../../sql/bench/store_floor.sql");
 
-/// The statements of one section of `SQL` (`-- setup`, `-- count` or `-- timed`), each once per table
-/// when it names `{table}`.
-fn statements(section: &str, source: &str) -> Vec<String> {
+/// The statements of one section of `SQL` (`-- attach`, `-- setup`, `-- count` or
+/// `-- timed`, the first word of its heading), each once per table when it names `{table}`.
+fn statements(section: &str) -> Vec<String> {
     let mut in_section = false;
     let mut out = Vec::new();
     for line in SQL.lines() {
-        if let Some(name) = line.strip_prefix("-- ") {
-            if !name.contains(' ') {
-                in_section = name == section;
-            }
-            continue;
-        }
         let line = line.trim();
-        if !in_section || line.is_empty() {
-            continue;
-        }
-        let line = line.replace("{source}", source);
-        if line.contains("{table}") {
-            out.extend(TABLES.iter().map(|t| line.replace("{table}", t)));
-        } else {
-            out.push(line);
+        if let Some(comment) = line.strip_prefix("-- ") {
+            let heading = comment.split(' ').next().unwrap_or_default();
+            if ["attach", "setup", "count", "timed"].contains(&heading) {
+                in_section = heading == section;
+            }
+        } else if in_section && !line.is_empty() {
+            match line.contains("{table}") {
+                true => out.extend(TABLES.iter().map(|t| line.replace("{table}", t))),
+                false => out.push(line.to_owned()),
+            }
         }
     }
     out
@@ -56,18 +52,21 @@ fn run(ingested: &str, new: &Path, threads: i64) -> Result<(i128, f64), StoreErr
         ..OpenOptions::default()
     };
     let store = Store::open(new, &options)?;
-    for sql in statements("setup", ingested) {
+    for sql in statements("attach") {
+        store.query(&sql, &[Param::Text(ingested.to_owned())])?;
+    }
+    for sql in statements("setup") {
         store.query(&sql, &[])?;
     }
     let mut rows = 0;
-    for sql in statements("count", ingested) {
+    for sql in statements("count") {
         let count = store.query(&sql, &[])?;
         if let Some(Value::Int(n)) = count.rows.first().and_then(|r| r.first()) {
             rows += *n;
         }
     }
     let started = Instant::now();
-    for sql in statements("timed", ingested) {
+    for sql in statements("timed") {
         store.query(&sql, &[])?;
     }
     Ok((rows, started.elapsed().as_secs_f64()))
@@ -98,11 +97,11 @@ mod tests {
 
     #[test]
     fn each_section_has_its_statements_once_per_table() {
-        let setup = statements("setup", "/data/in.duckdb");
-        assert_eq!(setup.len(), 1 + TABLES.len());
-        assert!(setup[0].contains("'/data/in.duckdb'"));
-        assert_eq!(statements("count", "x").len(), TABLES.len());
-        let timed = statements("timed", "x");
+        assert_eq!(statements("attach"), ["ATTACH ? AS source (READ_ONLY);"]);
+        let setup = statements("setup");
+        assert_eq!(setup.len(), TABLES.len());
+        assert_eq!(statements("count").len(), TABLES.len());
+        let timed = statements("timed");
         assert_eq!(timed.len(), 1 + TABLES.len() + 2);
         assert!(timed[1].contains("main.reports") && timed[1].contains("held_reports"));
         let all = [setup, timed].concat();
