@@ -572,12 +572,12 @@ impl<'a> Ingest<'a> {
                 let code = unreadable_code(&e, e.kind.code());
                 // Keep the whole payload: read what the parser left, within the limits.
                 let _ = std::io::copy(&mut tee, &mut std::io::sink());
-                let read = tee.finish_partial().ok();
-                let read = read.filter(|c| c.n_bytes > 0 && code != "limit_decompressed");
-                // What could not be read (decompressed) is kept as received, if it is at hand.
-                let is_unread = matches!(e.kind, ErrorKind::Read(_));
-                let content = match read {
-                    Some(read) if !(is_unread && payload.container_bytes.is_some()) => read,
+                // What could not be read (decompressed) is kept as received when that is at
+                // hand, and never as far as a limit let it grow.
+                let as_received = code == "limit_decompressed"
+                    || (matches!(e.kind, ErrorKind::Read(_)) && payload.container_bytes.is_some());
+                let content = match tee.finish_partial() {
+                    Ok(read) if read.n_bytes > 0 && !as_received => read,
                     _ => content_of(payload.container_bytes),
                 };
                 self.keep_reject(prov, "aggregate", code, e.to_string(), content)
