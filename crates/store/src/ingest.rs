@@ -828,7 +828,7 @@ struct ReportRow<'a> {
 }
 
 /// `append_batch.sql` for each of [`TABLES`], in order (filled in once, not per batch).
-static APPEND_BATCH: LazyLock<[String; 9]> = LazyLock::new(|| {
+static APPEND_BATCH: LazyLock<[String; TABLES.len()]> = LazyLock::new(|| {
     TABLES.map(|(name, _)| {
         include_str!("../../../sql/store/append_batch.sql").replace("{table}", name)
     })

@@ -8,8 +8,6 @@
 
 use flate2::{Decompress, FlushDecompress, Status};
 
-pub(crate) use crate::IN_MEMORY_BYTES;
-
 /// Inflates the first gzip member of `bytes`: its content and the member's own bytes
 /// (header to trailer, without what follows it), when the content is at most `cap` bytes
 /// and the trailer's CRC-32 and length match it. A header with a checksum of its own or
@@ -131,6 +129,7 @@ mod tests {
     use flate2::Compression;
 
     use super::*;
+    use crate::IN_MEMORY_BYTES;
 
     const XML: &[u8] = b"<feedback><record><row><count>3</count></row></record></feedback>\n";
 

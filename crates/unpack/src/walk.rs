@@ -7,10 +7,10 @@ use std::path::Path;
 
 use zip::CompressionMethod;
 
-use crate::inflate::{self, IN_MEMORY_BYTES};
+use crate::inflate;
 use crate::limit::Limited;
 use crate::sniff::{HEAD_LEN, Sniffed, is_tls_report, sniff};
-use crate::{Limits, Payload, PayloadKind, Provenance, UnpackError, Visitor};
+use crate::{IN_MEMORY_BYTES, Limits, Payload, PayloadKind, Provenance, UnpackError, Visitor};
 
 const BUF_LEN: usize = 64 * 1024;
 
