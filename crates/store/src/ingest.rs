@@ -865,6 +865,17 @@ pub(crate) const TABLES: [(&str, &[Kind]); 9] = [
     ),
 ];
 
+/// The tables an ingest appends to, in the order it fills them.
+pub const INGESTED_TABLES: [&str; TABLES.len()] = {
+    let mut names = [""; TABLES.len()];
+    let mut i = 0;
+    while i < TABLES.len() {
+        names[i] = TABLES[i].0;
+        i += 1;
+    }
+    names
+};
+
 /// Rows waiting to be appended, one [`Columns`] per table of [`TABLES`], in that order.
 pub(crate) struct Rows {
     tables: [Columns; 9],

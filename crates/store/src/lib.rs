@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 
 pub use content::{Content, PayloadTee};
 pub use export::{ExportFormat, ExportSpec};
-pub use ingest::{Origin, Outcome, ParsedReport, RejectRow, ReportWriter, RunCounts};
+pub use ingest::{
+    INGESTED_TABLES, Origin, Outcome, ParsedReport, RejectRow, ReportWriter, RunCounts,
+};
 pub use query::{Param, QueryResult, Value};
 pub use reparse::{StoredPayload, StoredReject};
 pub use source_state::FolderState;

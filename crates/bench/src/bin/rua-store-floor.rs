@@ -9,17 +9,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use rua_store::{OpenOptions, Param, Store, StoreError, Value};
-
-/// The tables `rua ingest` fills for each report.
-const TABLES: [&str; 6] = [
-    "reports",
-    "records",
-    "dkim_results",
-    "spf_results",
-    "override_reasons",
-    "report_warnings",
-];
+use rua_store::{INGESTED_TABLES as TABLES, OpenOptions, Param, Store, StoreError, Value};
 
 const SQL: &str = include_str!("../../../../sql/bench/store_floor.sql");
 
