@@ -188,20 +188,19 @@ impl<'v, V: Visitor> Walker<'v, V> {
 
     fn path(&mut self, path: &Path) -> Result<(), V::Error> {
         self.prov.source = path.display().to_string();
-        if path.is_dir() {
-            return self.directory(path);
-        }
+        // Opened before anything else is asked of it: one path lookup per file, not two.
         let file = match File::open(path) {
             Ok(file) => file,
             Err(e) => return self.reject(UnpackError::Io(e), None),
         };
+        let metadata = file.metadata().ok();
+        if metadata.as_ref().is_some_and(fs::Metadata::is_dir) {
+            drop(file);
+            return self.directory(path);
+        }
         // A pipe (`<(zcat ...)`, /dev/stdin) is read as a stream, as stdin is: its size says
         // nothing, and it cannot be read twice.
-        let size = file
-            .metadata()
-            .ok()
-            .filter(|m| m.is_file())
-            .map(|m| m.len());
+        let size = metadata.filter(fs::Metadata::is_file).map(|m| m.len());
         // A small file (every report file) is read whole: its bytes are then kept with a
         // reject, and a gzip or zip payload in it comes with its compressed form.
         if size.is_some_and(|n| n <= IN_MEMORY_BYTES) {
