@@ -590,6 +590,55 @@ fn a_conflicting_copy_is_kept_flagged_and_never_counted_twice() {
 }
 
 #[test]
+fn a_payload_read_again_is_a_duplicate_by_its_bytes_without_being_parsed() {
+    let dir = TempDir::new("same-bytes");
+    let db = dir.db();
+    let inputs = ingest_samples(&db);
+    let n_reports = number(&db, "SELECT count(*) FROM reports");
+    let n_payloads = number(
+        &db,
+        "SELECT n_reports_new + n_duplicates + n_conflicts FROM ingest_runs",
+    );
+    assert!(n_payloads > n_reports, "the samples hold copies of reports");
+    let no_payload_hash = "SELECT count(*) FROM reports WHERE payload_hash IS NULL";
+    assert_eq!(number(&db, no_payload_hash), 0);
+    // Parsed again, every report would now conflict with the one stored.
+    let tamper = "UPDATE reports SET content_hash = 'changed'";
+    rua_ok(&db, &["sql", "--write", tamper], OK);
+    let run = |id: i64| -> [i64; 3] {
+        let row = sql(
+            &db,
+            &format!(
+                "SELECT n_reports_new, n_conflicts, n_duplicates FROM ingest_runs WHERE run_id = {id}"
+            ),
+        );
+        std::array::from_fn(|i| row[0][i].parse().unwrap())
+    };
+    // Every payload whose bytes are stored is a duplicate; only a copy in other bytes
+    // (the rspamd mail's XML, without the byte order mark of the file) is parsed.
+    rua_ok(&db, &["ingest", &inputs[0], &inputs[1]], REJECTS);
+    let [new, conflicts, duplicates] = run(2);
+    assert_eq!((new, conflicts + duplicates), (0, n_payloads));
+    assert!(
+        conflicts < n_reports / 2,
+        "{conflicts} of {n_reports} parsed"
+    );
+    let parsed_though_stored = "SELECT count(*) FROM reports WHERE ingest_run_id = 2
+        AND payload_hash IN (SELECT payload_hash FROM reports WHERE ingest_run_id = 1)";
+    assert_eq!(number(&db, parsed_though_stored), 0);
+    // Without the payload hashes (as for reports stored before rua kept them), every
+    // payload is parsed: each report without a copy stored in its own bytes conflicts.
+    let forget = "UPDATE reports SET payload_hash = NULL WHERE ingest_run_id = 1";
+    rua_ok(&db, &["sql", "--write", forget], OK);
+    rua_ok(&db, &["ingest", &inputs[0], &inputs[1]], REJECTS);
+    assert_eq!(run(3)[1], n_reports - conflicts);
+    // `rua reparse` fills in the payload hash of every report it reads again.
+    rua_ok(&db, &["reparse"], OK);
+    assert_eq!(number(&db, no_payload_hash), 0);
+    assert_no_partial_report(&db);
+}
+
+#[test]
 fn a_database_from_a_newer_rua_is_refused() {
     let dir = TempDir::new("newer");
     let db = dir.db();
@@ -648,7 +697,8 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
     let db = dir.db();
     let inputs = ingest_samples(&db);
     // Turn it back into what rua wrote at schema version 2: the payload columns as plain
-    // BLOBs (DuckDB's default compression), and no migration 3 recorded.
+    // BLOBs (DuckDB's default compression), no payload hashes, and no later migration
+    // recorded.
     for (table, column) in [
         ("reports", "raw_payload_gz"),
         ("rejects", "raw_gz"),
@@ -668,7 +718,9 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
         &[
             "sql",
             "--write",
-            "DELETE FROM schema_version WHERE version = 3",
+            // One statement: opening the database in between would migrate it.
+            "ALTER TABLE reports DROP COLUMN payload_hash;
+             DELETE FROM schema_version WHERE version > 2",
         ],
         OK,
     );
@@ -678,16 +730,23 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
                     ORDER BY ALL";
     let declared = "SELECT count(*) FROM duckdb_tables()
                     WHERE table_name IN ('reports', 'rejects', 'other_payloads')
-                      AND sql ILIKE '%BLOB USING COMPRESSION uncompressed)%'";
+                      AND sql ILIKE '%BLOB USING COMPRESSION uncompressed%'";
     let before = sql(&db, payloads);
     assert!(before.iter().filter(|r| r[2].is_empty()).count() < before.len());
     assert_eq!(number(&db, declared), 0);
-    // The next run that writes applies migration 3, and every payload is still there.
+    // The next run that writes applies migrations 3 and 4, and every payload is still
+    // there; the reports stored before have no payload hash until they are parsed again.
     rua_ok(&db, &["ingest", &inputs[0]], REJECTS);
-    assert_eq!(number(&db, "SELECT max(version) FROM schema_version"), 3);
+    assert_eq!(number(&db, "SELECT max(version) FROM schema_version"), 4);
     assert_eq!(number(&db, declared), 3);
     assert_eq!(sql(&db, payloads), before);
+    let no_payload_hash = "SELECT count(*) FROM reports WHERE payload_hash IS NULL";
+    assert_eq!(
+        number(&db, no_payload_hash),
+        number(&db, "SELECT count(*) FROM reports")
+    );
     rua_ok(&db, &["reparse"], OK);
+    assert_eq!(number(&db, no_payload_hash), 0);
     assert_no_partial_report(&db);
 }
 

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use indicatif::{ProgressBar, ProgressStyle};
 use rua_report::{ErrorKind, ParseError, Report};
 use rua_store::{
-    Content, Origin, Outcome, ParsedReport, PayloadTee, RejectRow, ReportWriter, RunCounts, Store,
-    StoreError,
+    Content, Origin, Outcome, ParsedReport, PayloadHash, PayloadTee, RejectRow, ReportWriter,
+    RunCounts, Store, StoreError,
 };
 use rua_unpack::{
     IN_MEMORY_BYTES, Limits, Payload, PayloadKind, Provenance, UnpackError, Visitor, limit_exceeded,
@@ -188,6 +188,7 @@ struct Job {
     seq: u64,
     report: ParsedReport,
     bytes: Vec<u8>,
+    hash: PayloadHash,
     /// The same bytes as one gzip member as received, if they came so.
     gzip: Option<Vec<u8>>,
     keep_raw: bool,
@@ -212,6 +213,7 @@ enum Unreadable {
 fn parse_in_memory(
     report: &mut ParsedReport,
     bytes: &[u8],
+    hash: PayloadHash,
     gzip: Option<Vec<u8>>,
     keep_raw: bool,
 ) -> (Result<Report, Unreadable>, Content) {
@@ -231,7 +233,7 @@ fn parse_in_memory(
         }
     };
     // A failed payload is kept whole as a reject, so its bytes are always kept.
-    let content = kept_content(bytes, gzip, keep_raw || result.is_err());
+    let content = Content::of_hashed(bytes, hash, gzip, keep_raw || result.is_err());
     (result, content)
 }
 
@@ -263,6 +265,7 @@ impl Workers {
                             let (result, content) = parse_in_memory(
                                 &mut job.report,
                                 &job.bytes,
+                                job.hash,
                                 job.gzip,
                                 job.keep_raw,
                             );
@@ -426,13 +429,21 @@ impl<'a> Ingest<'a> {
         bytes: Vec<u8>,
         gzip: Option<&[u8]>,
     ) -> Result<(), StoreError> {
+        // The same bytes again (a file or mail read before): a duplicate without parsing.
+        let hash = PayloadHash::of(&bytes);
+        if let Some(Outcome::Duplicate { of }) =
+            self.store.known_report_payload(hash, bytes.len() as u64)
+        {
+            tracing::debug!("{prov}: already stored as report #{of}");
+            return Ok(());
+        }
         let key = self.store.reserve_report_key();
         let mut report = self.report_for(key);
         let keep_raw = self.store.keeps_raw();
         // A report that fails without it is compressed anew (rare: one that fails to parse).
         let gzip = gzip.filter(|_| keep_raw).map(<[u8]>::to_vec);
         let Some(jobs) = self.workers.as_ref().and_then(|w| w.jobs.as_ref()) else {
-            let (result, content) = parse_in_memory(&mut report, &bytes, gzip, keep_raw);
+            let (result, content) = parse_in_memory(&mut report, &bytes, hash, gzip, keep_raw);
             let settled = self.settle(prov, &mut report, result, content);
             self.keep_spare(report);
             return settled;
@@ -444,6 +455,7 @@ impl<'a> Ingest<'a> {
             seq,
             report,
             bytes,
+            hash,
             gzip,
             keep_raw,
         };
@@ -603,13 +615,10 @@ fn note_conflict(prov: &Provenance, outcome: Outcome) {
     }
 }
 
-/// Content of a payload read into memory, its bytes kept or not: as received when they
-/// came gzipped (see [`Payload::gzip`]), else compressed here.
-fn kept_content(bytes: &[u8], gzip: Option<Vec<u8>>, is_kept: bool) -> Content {
-    match gzip {
-        Some(gzip) if is_kept => Content::of_gzipped(bytes, gzip),
-        _ => Content::of(bytes, is_kept),
-    }
+/// Content of a payload read into memory, its bytes kept as received when they came
+/// gzipped (see [`Payload::gzip`]), else compressed here.
+fn kept_content(bytes: &[u8], gzip: Option<Vec<u8>>) -> Content {
+    Content::of_hashed(bytes, PayloadHash::of(bytes), gzip, true)
 }
 
 /// Content of bytes in memory (an empty input when there are none).
@@ -626,8 +635,7 @@ impl Visitor for Ingest<'_> {
             PayloadKind::SmtpTls | PayloadKind::Failure | PayloadKind::NotReport => {
                 let mut bytes = Vec::new();
                 let read = payload.reader.read_to_end(&mut bytes);
-                let kept =
-                    |bytes: &[u8]| kept_content(bytes, payload.gzip.map(<[u8]>::to_vec), true);
+                let kept = |bytes: &[u8]| kept_content(bytes, payload.gzip.map(<[u8]>::to_vec));
                 match (payload.kind, read) {
                     (_, Err(e)) => {
                         let code = unreadable_code(&e, "read_error");

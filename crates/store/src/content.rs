@@ -8,11 +8,30 @@ use std::thread::JoinHandle;
 use flate2::write::DeflateEncoder;
 use flate2::{Compress, Compression, FlushCompress, Status};
 
+/// BLAKE3 of a payload's bytes (decompressed): what identifies the payload itself, whatever
+/// it holds. Stored as hex in `payload_hash` columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PayloadHash(blake3::Hash);
+
+impl PayloadHash {
+    pub fn of(bytes: &[u8]) -> PayloadHash {
+        PayloadHash(blake3::hash(bytes))
+    }
+
+    /// The hash as stored (64 lower-case hex digits), or `None` if `hex` is not one.
+    pub(crate) fn from_hex(hex: &str) -> Option<PayloadHash> {
+        blake3::Hash::from_hex(hex).ok().map(PayloadHash)
+    }
+
+    pub(crate) fn hex(&self) -> impl std::ops::Deref<Target = str> {
+        self.0.to_hex()
+    }
+}
+
 /// A payload's bytes as the store keeps them.
 #[derive(Debug, Clone)]
 pub struct Content {
-    /// BLAKE3 of the bytes, hex.
-    pub hash: String,
+    pub hash: PayloadHash,
     pub n_bytes: u64,
     /// The bytes, gzip-compressed, when kept.
     pub raw_gz: Option<Vec<u8>>,
@@ -21,26 +40,27 @@ pub struct Content {
 impl Content {
     /// Content of bytes held in memory.
     pub fn of(bytes: &[u8], keep_raw: bool) -> Content {
+        Content::of_hashed(bytes, PayloadHash::of(bytes), None, keep_raw)
+    }
+
+    /// Content of bytes held in memory whose hash is known. When they arrived
+    /// gzip-compressed, `gzip` (one member whose content is exactly `bytes`, as the unpacker
+    /// checked) is what is kept, sparing the work of compressing the bytes again.
+    pub fn of_hashed(
+        bytes: &[u8],
+        hash: PayloadHash,
+        gzip: Option<Vec<u8>>,
+        keep_raw: bool,
+    ) -> Content {
         let raw_gz = keep_raw.then(|| {
-            gzip(bytes).unwrap_or_else(|| {
+            gzip.or_else(|| compress(bytes)).unwrap_or_else(|| {
                 let mut gz = GzipWriter::new();
                 gz.write(bytes);
                 gz.finish().unwrap_or_default()
             })
         });
-        Content::hashed(bytes, raw_gz)
-    }
-
-    /// Content of bytes held in memory that arrived gzip-compressed: `gzip` (one member whose
-    /// content is exactly `bytes`, as the unpacker checked) is kept as it is, sparing the
-    /// work of compressing the bytes again.
-    pub fn of_gzipped(bytes: &[u8], gzip: Vec<u8>) -> Content {
-        Content::hashed(bytes, Some(gzip))
-    }
-
-    fn hashed(bytes: &[u8], raw_gz: Option<Vec<u8>>) -> Content {
         Content {
-            hash: blake3::hash(bytes).to_hex().to_string(),
+            hash,
             n_bytes: bytes.len() as u64,
             raw_gz,
         }
@@ -50,9 +70,7 @@ impl Content {
     /// server): identified by where it is instead of what it holds.
     pub fn not_kept(location: &str, n_bytes: u64) -> Content {
         Content {
-            hash: blake3::hash(format!("not kept: {location}").as_bytes())
-                .to_hex()
-                .to_string(),
+            hash: PayloadHash::of(format!("not kept: {location}").as_bytes()),
             n_bytes,
             raw_gz: None,
         }
@@ -108,7 +126,7 @@ impl GzipWriter {
 }
 
 /// `bytes` as one gzip member, or `None` if the compressor failed.
-fn gzip(bytes: &[u8]) -> Option<Vec<u8>> {
+fn compress(bytes: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(GZIP_HEADER.len() + bytes.len() / 4 + 64);
     out.extend_from_slice(&GZIP_HEADER);
     DEFLATE.with_borrow_mut(|z| {
@@ -181,7 +199,7 @@ impl Digester {
             None => None,
         };
         Ok(Content {
-            hash: self.hasher.finalize().to_hex().to_string(),
+            hash: PayloadHash(self.hasher.finalize()),
             n_bytes: self.n_bytes,
             raw_gz,
         })
@@ -334,7 +352,7 @@ mod tests {
             assert_eq!(content.n_bytes, bytes.len() as u64);
         }
         // The stream is reused: a second payload on this thread comes out whole too.
-        assert_eq!(gunzip(&gzip(&text).expect("compresses")), text);
+        assert_eq!(gunzip(&compress(&text).expect("compresses")), text);
     }
 
     #[test]
@@ -348,7 +366,7 @@ mod tests {
             tee.read_exact(&mut head).expect("reads");
             let content = tee.finish().expect("finishes");
             assert_eq!(content.n_bytes, text.len() as u64);
-            assert_eq!(content.hash, blake3::hash(&text).to_hex().to_string());
+            assert_eq!(content.hash, PayloadHash::of(&text));
             assert_eq!(gunzip(&content.raw_gz.expect("kept")), text);
         }
     }
@@ -361,7 +379,7 @@ mod tests {
         tee.read_exact(&mut read).expect("reads");
         let content = tee.finish_partial().expect("finishes");
         assert_eq!(content.n_bytes, read.len() as u64);
-        assert_eq!(content.hash, blake3::hash(&read).to_hex().to_string());
+        assert_eq!(content.hash, PayloadHash::of(&read));
         assert_eq!(gunzip(&content.raw_gz.expect("kept")), read);
     }
 }

@@ -12,7 +12,7 @@ use rua_report::{Record, RecordSink, Report, SinkError};
 
 use crate::columns::{Columns, Kind, Row};
 use crate::writer::{Job, Writer};
-use crate::{Content, Store, StoreError};
+use crate::{Content, PayloadHash, Store, StoreError};
 use Kind::{Blob, Bool, Int32 as I32, Int64 as I64, Text as T, Timestamp as Ts};
 
 /// Records of one report buffered before its rows go to DuckDB inside its own transaction.
@@ -95,13 +95,18 @@ pub struct RunCounts {
 #[derive(Debug, Default)]
 struct Known {
     first_key: i64,
-    hashes: Vec<String>,
+    /// Content hashes of the copies stored (one unless there are conflicts).
+    hashes: Vec<blake3::Hash>,
 }
 
 #[derive(Default)]
 pub(crate) struct State {
     known: HashMap<[u8; 32], Known>,
-    known_payloads: HashSet<String>,
+    /// Payloads of stored reports (and of duplicates seen in this run), with the report a
+    /// copy of them duplicates.
+    known_report_payloads: HashMap<PayloadHash, i64>,
+    /// Payloads stored as rejects or other payloads.
+    known_payloads: HashSet<PayloadHash>,
     next_report_key: i64,
     next_reject_key: i64,
     next_payload_key: i64,
@@ -222,20 +227,33 @@ impl Store {
                 hashes: Vec::new(),
             });
             known.first_key = known.first_key.min(first);
-            known.hashes.push(hash);
+            // A hash that is not one (changed by hand) matches no report.
+            known.hashes.extend(blake3::Hash::from_hex(&hash).ok());
         }
         drop(rows);
         drop(stmt);
         let mut stmt = self
             .conn
             .prepare(include_str!("../../../sql/store/known_payloads.sql"))
-            .map_err(StoreError::db("reading known rejects"))?;
-        let hashes = stmt
-            .query_map([], |r| r.get::<_, String>(0))
-            .map_err(StoreError::db("reading known rejects"))?;
-        for hash in hashes {
-            st.known_payloads
-                .insert(hash.map_err(StoreError::db("reading known rejects"))?);
+            .map_err(StoreError::db("reading known payloads"))?;
+        let payloads = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?))
+            })
+            .map_err(StoreError::db("reading known payloads"))?;
+        for payload in payloads {
+            let (hash, report) = payload.map_err(StoreError::db("reading known payloads"))?;
+            let Some(hash) = PayloadHash::from_hex(&hash) else {
+                continue;
+            };
+            match report {
+                Some(first) => {
+                    st.known_report_payloads.insert(hash, first);
+                }
+                None => {
+                    st.known_payloads.insert(hash);
+                }
+            }
         }
         Ok(())
     }
@@ -325,7 +343,7 @@ impl Store {
         let st = &mut self.ingest;
         st.counts.n_rejects += 1;
         st.counts.bytes_read += content.n_bytes;
-        if !st.known_payloads.insert(content.hash.clone()) {
+        if !st.known_payloads.insert(content.hash) {
             return Ok(false);
         }
         let key = st.next_reject_key;
@@ -348,7 +366,7 @@ impl Store {
         st.counts.n_payloads += 1;
         st.counts.n_other += 1;
         st.counts.bytes_read += content.n_bytes;
-        if !st.known_payloads.insert(content.hash.clone()) {
+        if !st.known_payloads.insert(content.hash) {
             return Ok(false);
         }
         let key = st.next_payload_key;
@@ -482,7 +500,7 @@ impl Store {
     ) -> Result<Outcome, StoreError> {
         let report_key = parsed.report_key;
         hash_report(&mut parsed.content, report);
-        let content_hash = parsed.content.finish().to_hex().to_string();
+        let content_hash = parsed.content.finish();
         let st = &mut self.ingest;
         st.counts.bytes_read += content.n_bytes;
         let domain = report.policy.domain.as_deref().map(normalize_domain);
@@ -501,7 +519,7 @@ impl Store {
                     id,
                     Known {
                         first_key: report_key,
-                        hashes: vec![content_hash.clone()],
+                        hashes: vec![content_hash],
                     },
                 );
                 Outcome::New { report_key }
@@ -510,13 +528,21 @@ impl Store {
                 of: known.first_key,
             },
             (None, Some(known)) => {
-                known.hashes.push(content_hash.clone());
+                known.hashes.push(content_hash);
                 Outcome::Conflict {
                     report_key,
                     of: known.first_key,
                 }
             }
         };
+        let first = match outcome {
+            Outcome::New { report_key } => report_key,
+            Outcome::Replaced { report_key } => replacing.flatten().unwrap_or(report_key),
+            Outcome::Duplicate { of } | Outcome::Conflict { of, .. } => of,
+        };
+        st.known_report_payloads
+            .entry(content.hash)
+            .or_insert(first);
         let conflict_of = match outcome {
             Outcome::Duplicate { .. } => {
                 st.counts.n_duplicates += 1;
@@ -546,7 +572,8 @@ impl Store {
             run_id: st.run_id,
             report,
             domain: domain.as_deref(),
-            content_hash: &content_hash,
+            content_hash: &content_hash.to_hex(),
+            payload_hash: &content.hash.hex(),
             n_bytes: content.n_bytes,
             raw: raw.as_deref(),
             conflict_of,
@@ -624,6 +651,17 @@ impl Store {
         self.ingest.next_report_key += 1;
         self.ingest.counts.n_payloads += 1;
         key
+    }
+
+    /// A payload whose very bytes were stored as a report before (or seen in this run as one):
+    /// counted as a duplicate of that report, without being parsed. `None` for any other.
+    pub fn known_report_payload(&mut self, hash: PayloadHash, n_bytes: u64) -> Option<Outcome> {
+        let st = &mut self.ingest;
+        let of = *st.known_report_payloads.get(&hash)?;
+        st.counts.n_payloads += 1;
+        st.counts.n_duplicates += 1;
+        st.counts.bytes_read += n_bytes;
+        Some(Outcome::Duplicate { of })
     }
 
     /// Stores a report parsed apart, unless it is a duplicate. `parsed` is left empty, ready
@@ -821,6 +859,7 @@ struct ReportRow<'a> {
     report: &'a Report,
     domain: Option<&'a str>,
     content_hash: &'a str,
+    payload_hash: &'a str,
     n_bytes: u64,
     raw: Option<&'a [u8]>,
     conflict_of: Option<i64>,
@@ -840,7 +879,7 @@ pub(crate) const TABLES: [(&str, &[Kind]); 9] = [
         "reports",
         &[
             I64, I64, Ts, T, T, T, T, Ts, Ts, T, T, T, T, T, T, T, T, T, T, T, T, T, T, T, I32, T,
-            T, T, T, T, T, T, T, Bool, Bool, I64, I64, T, I64, I64, T, T, T, T, T, T, T, Blob,
+            T, T, T, T, T, T, T, Bool, Bool, I64, I64, T, I64, I64, T, T, T, T, T, T, T, Blob, T,
         ],
     ),
     ("report_errors", &[I64, I32, T]),
@@ -986,7 +1025,8 @@ impl Rows {
             .text(o.message_subject.as_deref())
             .text(o.message_from.as_deref())
             .text(o.message_date.as_deref())
-            .blob(f.raw);
+            .blob(f.raw)
+            .text(Some(f.payload_hash));
         for (i, e) in r.errors.iter().enumerate() {
             errors
                 .row()
@@ -1138,7 +1178,7 @@ fn payload_tail(r: &mut Row<'_>, o: &Origin, content: &Content) {
         .text(o.message_id.as_deref())
         .text(o.message_subject.as_deref())
         .text(o.message_from.as_deref())
-        .text(Some(&content.hash))
+        .text(Some(&content.hash.hex()))
         .int64(n64(content.n_bytes))
         .blob(content.raw_gz.as_deref());
 }

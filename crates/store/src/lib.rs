@@ -21,7 +21,7 @@ mod writer;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-pub use content::{Content, PayloadTee};
+pub use content::{Content, PayloadHash, PayloadTee};
 pub use export::{ExportFormat, ExportSpec};
 pub use ingest::{
     INGESTED_TABLES, Origin, Outcome, ParsedReport, RejectRow, ReportWriter, RunCounts,
