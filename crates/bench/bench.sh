@@ -5,7 +5,8 @@
 #              quick-xml event loop over the same bytes (the floor), streamed from the file
 #              and in memory
 #   ingest     100,000 typical reports (1-50 records, .xml.gz and .zip) from files to committed
-#              DuckDB rows; and the 1,000,000-record report. After each, the store floor: the
+#              DuckDB rows, then the same files again (all duplicates); and the
+#              1,000,000-record report. After each, the store floor: the
 #              same rows copied by DuckDB alone from memory into a new database, both cores
 #              (rua-store-floor), the lower bound of any ingest into DuckDB here
 #   summaries  every `rua summary --by` over a 10,000,000-record database, and a full Parquet
@@ -112,6 +113,9 @@ read -r s rss < <(measure "$BIN/rua" --db "$db" --quiet ingest "$TYPICAL_DIR")
 n_records=$("$BIN/rua" --db "$db" sql --format csv "SELECT sum(n_records) FROM reports" | tail -1)
 row "ingest $TYPICAL typical reports (gz+zip)" "${s}s" "$(rate "$TYPICAL" "$s") rep/s" "$(mb "$rss") MiB"
 row "  ... records" "" "$(rate "$n_records" "$s") rec/s" ""
+# The same files again (a cron run over a Maildir): every payload is a duplicate.
+read -r s rss < <(measure "$BIN/rua" --db "$db" --quiet ingest "$TYPICAL_DIR")
+row "  the same again (all duplicates)" "${s}s" "$(rate "$TYPICAL" "$s") rep/s" "$(mb "$rss") MiB"
 store_floor() { # the same rows stored by DuckDB alone, with both cores (see rua-store-floor)
   local floor="$DATA/floor.duckdb" n s
   rm -f "$floor" "$floor.wal"
