@@ -817,7 +817,7 @@ fn reparse_moves_a_reject_that_now_parses_into_reports() {
                 ..Origin::default()
             },
         };
-        assert!(store.reject(row, Content::of(&xml, true)).unwrap());
+        assert!(store.reject(row, Content::of(&xml, None)).unwrap());
         store.finish_run(false).unwrap();
     }
     rua_ok(&db, &["reparse"], OK);

@@ -431,9 +431,7 @@ impl<'a> Ingest<'a> {
     ) -> Result<(), StoreError> {
         // The same bytes again (a file or mail read before): a duplicate without parsing.
         let hash = PayloadHash::of(&bytes);
-        if let Some(Outcome::Duplicate { of }) =
-            self.store.known_report_payload(hash, bytes.len() as u64)
-        {
+        if let Some(of) = self.store.known_report_payload(hash, bytes.len() as u64) {
             tracing::debug!("{prov}: already stored as report #{of}");
             return Ok(());
         }
@@ -615,15 +613,9 @@ fn note_conflict(prov: &Provenance, outcome: Outcome) {
     }
 }
 
-/// Content of a payload read into memory, its bytes kept as received when they came
-/// gzipped (see [`Payload::gzip`]), else compressed here.
-fn kept_content(bytes: &[u8], gzip: Option<Vec<u8>>) -> Content {
-    Content::of_hashed(bytes, PayloadHash::of(bytes), gzip, true)
-}
-
 /// Content of bytes in memory (an empty input when there are none).
 fn content_of(bytes: Option<&[u8]>) -> Content {
-    Content::of(bytes.unwrap_or_default(), true)
+    Content::of(bytes.unwrap_or_default(), None)
 }
 
 impl Visitor for Ingest<'_> {
@@ -635,7 +627,8 @@ impl Visitor for Ingest<'_> {
             PayloadKind::SmtpTls | PayloadKind::Failure | PayloadKind::NotReport => {
                 let mut bytes = Vec::new();
                 let read = payload.reader.read_to_end(&mut bytes);
-                let kept = |bytes: &[u8]| kept_content(bytes, payload.gzip.map(<[u8]>::to_vec));
+                // Kept as received when they came gzipped (see [`Payload::gzip`]).
+                let kept = |bytes: &[u8]| Content::of(bytes, payload.gzip.map(<[u8]>::to_vec));
                 match (payload.kind, read) {
                     (_, Err(e)) => {
                         let code = unreadable_code(&e, "read_error");

@@ -38,14 +38,13 @@ pub struct Content {
 }
 
 impl Content {
-    /// Content of bytes held in memory.
-    pub fn of(bytes: &[u8], keep_raw: bool) -> Content {
-        Content::of_hashed(bytes, PayloadHash::of(bytes), None, keep_raw)
+    /// Content of bytes held in memory, kept: as `gzip` when they arrived so (one member
+    /// whose content is exactly `bytes`, as the unpacker checked), else compressed here.
+    pub fn of(bytes: &[u8], gzip: Option<Vec<u8>>) -> Content {
+        Content::of_hashed(bytes, PayloadHash::of(bytes), gzip, true)
     }
 
-    /// Content of bytes held in memory whose hash is known. When they arrived
-    /// gzip-compressed, `gzip` (one member whose content is exactly `bytes`, as the unpacker
-    /// checked) is what is kept, sparing the work of compressing the bytes again.
+    /// Content of bytes held in memory whose hash is known, kept (as [`Content::of`]) or not.
     pub fn of_hashed(
         bytes: &[u8],
         hash: PayloadHash,
@@ -346,7 +345,7 @@ mod tests {
         }
         let text = b"<record><row><source_ip>192.0.2.1</source_ip></row></record>".repeat(5000);
         for bytes in [&b""[..], b"<feedback/>", &text, &noise] {
-            let content = Content::of(bytes, true);
+            let content = Content::of(bytes, None);
             let gz = content.raw_gz.expect("kept");
             assert_eq!(gunzip(&gz), bytes);
             assert_eq!(content.n_bytes, bytes.len() as u64);

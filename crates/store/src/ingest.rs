@@ -654,14 +654,15 @@ impl Store {
     }
 
     /// A payload whose very bytes were stored as a report before (or seen in this run as one):
-    /// counted as a duplicate of that report, without being parsed. `None` for any other.
-    pub fn known_report_payload(&mut self, hash: PayloadHash, n_bytes: u64) -> Option<Outcome> {
+    /// counted as a duplicate, without being parsed, of the report it returns. `None` for any
+    /// other.
+    pub fn known_report_payload(&mut self, hash: PayloadHash, n_bytes: u64) -> Option<i64> {
         let st = &mut self.ingest;
         let of = *st.known_report_payloads.get(&hash)?;
         st.counts.n_payloads += 1;
         st.counts.n_duplicates += 1;
         st.counts.bytes_read += n_bytes;
-        Some(Outcome::Duplicate { of })
+        Some(of)
     }
 
     /// Stores a report parsed apart, unless it is a duplicate. `parsed` is left empty, ready
