@@ -461,21 +461,93 @@ fn a_streamed_payload_failing_after_its_document_is_kept_as_a_reject() {
 }
 
 #[test]
-fn a_database_file_abandoned_while_being_created_is_created_again() {
-    let dir = TempDir::new("abandoned");
+fn a_path_that_is_not_a_database_is_refused_and_never_modified() {
+    let dir = TempDir::new("not-a-db");
+    let report = sample_reports().join("aggregate/ok/google-np.xml");
+    let report = report.to_str().unwrap();
+    let config = "[database]\npath = \"/var/lib/rua/rua.duckdb\"\n";
+    let cases: [(&str, &[u8], &str); 4] = [
+        (
+            "notes.txt",
+            b"important notes\n",
+            "is a text file of 16 bytes",
+        ),
+        ("config.toml", config.as_bytes(), "is a text file of"),
+        ("empty", b"", "is an empty file"),
+        // What a killed creation left behind before rua created databases under another
+        // name: shorter than DuckDB's header, all zeros.
+        (
+            "short.duckdb",
+            &[0u8; 4096],
+            "is a file of 4096 bytes that is not a DuckDB database",
+        ),
+    ];
+    for (name, content, what) in cases {
+        let path = dir.0.join(name);
+        std::fs::write(&path, content).unwrap();
+        for args in [&["ingest", report][..], &["summary"], &["sql", "SELECT 1"]] {
+            let out = rua(&path, args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(LOCKED), "{name} {args:?}: {stderr}");
+            assert!(stderr.contains(what), "{name}: {stderr}");
+            assert!(stderr.contains(path.to_str().unwrap()), "{stderr}");
+            assert_eq!(
+                std::fs::read(&path).unwrap(),
+                content,
+                "{name} was modified"
+            );
+        }
+    }
+    let out = rua(&dir.0, &["summary"]);
+    assert_eq!(out.status.code(), Some(LOCKED));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a directory"));
+    let out = rua(&dir.0, &["ingest", report]);
+    assert_eq!(out.status.code(), Some(LOCKED));
+    // Nothing was created beside them either.
+    let mut names: Vec<_> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["config.toml", "empty", "notes.txt", "short.duckdb"]);
+}
+
+#[test]
+fn a_kill_while_creating_the_database_never_leaves_a_file_under_its_name() {
+    let dir = TempDir::new("create-kill");
+    let report = sample_reports().join("aggregate/ok/google-np.xml");
+    let report = report.to_str().unwrap();
+    // Left by a creation killed long ago: removed by the next creation.
+    let stale = dir.0.join("rua.duckdb.creating-1-1");
+    std::fs::write(&stale, b"half a header").unwrap();
+    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let mut rng = rua_bench::Rng::new(17);
+    for attempt in 0..20 {
+        let db = dir.0.join(format!("rua-{attempt}.duckdb"));
+        let mut child = common::rua_command(&db, &["ingest", report])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(rng.below(40_000)));
+        let _ = child.kill();
+        let _ = child.wait();
+        // Either nothing under the name, or a whole database that every command opens.
+        if db.exists() {
+            rua_ok(&db, &["sql", "SELECT count(*) FROM reports"], OK);
+        }
+        rua_ok(&db, &["ingest", report], OK);
+        assert_eq!(number(&db, "SELECT count(*) FROM reports"), 1);
+    }
     let db = dir.db();
-    // What a kill during DuckDB's header write leaves: a file shorter than the header.
-    std::fs::write(&db, vec![0u8; 4096]).unwrap();
-    let out = rua(&db, &["sql", "SELECT 1"]);
-    assert_eq!(out.status.code(), Some(3), "a reader cannot use it");
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("incomplete"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let file = sample_reports().join("aggregate/ok/google-np.xml");
-    rua_ok(&db, &["ingest", file.to_str().unwrap()], OK);
-    assert_eq!(number(&db, "SELECT count(*) FROM reports"), 1);
+    rua_ok(&db, &["ingest", report], OK);
+    assert!(!stale.exists(), "a stale temporary file is removed");
 }
 
 #[test]

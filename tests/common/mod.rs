@@ -32,16 +32,7 @@ impl Drop for TempDir {
 }
 
 pub fn rua(db: &Path, args: &[&str]) -> Output {
-    Command::new(RUA)
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("RUA_DB")
-        .env_remove("RUA_LOG")
-        // No configuration file of the machine's: an empty one.
-        .env("RUA_CONFIG", "/dev/null")
-        .output()
-        .unwrap()
+    rua_command(db, args).output().unwrap()
 }
 
 /// Runs rua and asserts its exit code.
@@ -55,6 +46,53 @@ pub fn rua_ok(db: &Path, args: &[&str], code: i32) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// Runs `command` and returns its output with the peak resident memory of its process in
+/// bytes (measured by tests/support/peak_rss.py from the kernel's own account).
+pub fn peak_rss(command: &Command) -> (Output, u64) {
+    let script = rua_testkit::repo_root().join("tests/support/peak_rss.py");
+    let report = std::env::temp_dir().join(format!(
+        "rua-peak-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    let mut wrapped = Command::new("python3");
+    wrapped
+        .arg(script)
+        .arg(&report)
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => wrapped.env(key, value),
+            None => wrapped.env_remove(key),
+        };
+    }
+    let output = wrapped.output().unwrap();
+    let peak = std::fs::read_to_string(&report)
+        .unwrap_or_else(|e| panic!("no peak from {command:?}: {e}; {output:?}"))
+        .parse()
+        .unwrap();
+    let _ = std::fs::remove_file(&report);
+    (output, peak)
+}
+
+/// `rua --db DB ARGS` as a command, with nothing from the environment or a configuration.
+pub fn rua_command(db: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(RUA);
+    command
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("RUA_DB")
+        .env_remove("RUA_LOG")
+        // No configuration file of the machine's: an empty one.
+        .env("RUA_CONFIG", "/dev/null");
+    command
 }
 
 /// Rows of a query as CSV fields (no field may contain a comma or quote).

@@ -40,6 +40,8 @@ pub struct LimitsConfig {
     pub max_message_bytes: Option<u64>,
     pub max_decompressed_bytes: Option<u64>,
     pub max_zip_members: Option<usize>,
+    pub max_other_report_bytes: Option<u64>,
+    pub max_text_bytes: Option<usize>,
 }
 
 impl LimitsConfig {
@@ -52,6 +54,17 @@ impl LimitsConfig {
                 .unwrap_or(default.max_decompressed_bytes),
             max_zip_members: self.max_zip_members.unwrap_or(default.max_zip_members),
             max_depth: default.max_depth,
+            max_other_report_bytes: self
+                .max_other_report_bytes
+                .unwrap_or(default.max_other_report_bytes),
+        }
+    }
+
+    /// What the aggregate parser may hold of one report.
+    pub fn parse_options(&self) -> rua_report::Options {
+        let default = rua_report::Options::default();
+        rua_report::Options {
+            max_text_bytes: self.max_text_bytes.unwrap_or(default.max_text_bytes),
         }
     }
 }

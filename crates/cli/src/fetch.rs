@@ -14,9 +14,8 @@ use std::time::Duration;
 
 use rua_imap::{Account, Action, Client, IdleOutcome, ImapError};
 use rua_store::{Content, FolderState, OpenOptions, Origin, RejectRow, Store, StoreError};
-use rua_unpack::Limits;
 
-use crate::ingest::Ingest;
+use crate::ingest::{Bounds, Ingest};
 
 /// What became of one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +62,7 @@ impl Pass {
 pub struct Target<'a> {
     pub db: &'a Path,
     pub options: OpenOptions,
-    pub limits: Limits,
+    pub limits: Bounds,
 }
 
 /// Classifies a message by what the store counted while it was unpacked.
@@ -163,7 +162,7 @@ fn read_folder(
     store: &mut Store,
     client: &mut Client,
     account: &Account,
-    limits: &Limits,
+    limits: &Bounds,
     stop: &AtomicBool,
 ) -> Result<Pass, MailboxError> {
     let location = account.location();
@@ -204,12 +203,12 @@ fn read_folder(
         let mut handled: Vec<(u32, Handled)> = Vec::with_capacity(batch.len());
         let mut to_fetch = Vec::with_capacity(batch.len());
         for m in batch {
-            if u64::from(m.size) > limits.max_message_bytes {
+            if u64::from(m.size) > limits.unpack.max_message_bytes {
                 let source = format!(
                     "{location};UIDVALIDITY={};UID={}",
                     status.uid_validity, m.uid
                 );
-                reject_oversized(store, &source, m.size, limits.max_message_bytes)?;
+                reject_oversized(store, &source, m.size, limits.unpack.max_message_bytes)?;
                 handled.push((m.uid, Handled::Rejected));
             } else {
                 to_fetch.push(m.uid);
@@ -218,8 +217,8 @@ fn read_folder(
         let fetched = client.fetch(&to_fetch, |uid, bytes| {
             let source = format!("{location};UIDVALIDITY={};UID={uid}", status.uid_validity);
             let before = store.counts();
-            let mut visitor = Ingest::new(store, None);
-            rua_unpack::unpack_message(&source, bytes, limits, &mut visitor)?;
+            let mut visitor = Ingest::new(store, None, *limits);
+            rua_unpack::unpack_message(&source, bytes, &limits.unpack, &mut visitor)?;
             let n_not_report = visitor.n_not_report;
             handled.push((uid, classify(before, store.counts(), n_not_report)));
             Ok::<_, StoreError>(())

@@ -15,11 +15,18 @@ use rua_unpack::{
     IN_MEMORY_BYTES, Limits, Payload, PayloadKind, Provenance, UnpackError, Visitor, limit_exceeded,
 };
 
+/// What one input may cost: the unpacker's limits and the parser's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Bounds {
+    pub unpack: Limits,
+    pub parse: rua_report::Options,
+}
+
 /// Reads every input into the store as one ingest run.
 pub fn ingest(
     store: &mut Store,
     inputs: &[PathBuf],
-    limits: &Limits,
+    bounds: &Bounds,
     show_progress: bool,
 ) -> anyhow::Result<RunCounts> {
     let command = format!(
@@ -41,10 +48,10 @@ pub fn ingest(
         bar
     });
     let n_workers = std::thread::available_parallelism().map_or(1, usize::from);
-    let mut visitor = Ingest::with_workers(store, progress.as_ref(), n_workers);
+    let mut visitor = Ingest::with_workers(store, progress.as_ref(), *bounds, n_workers);
     let mut result = Ok(());
     for input in inputs {
-        if let Err(e) = rua_unpack::unpack_path(input, limits, &mut visitor) {
+        if let Err(e) = rua_unpack::unpack_path(input, &bounds.unpack, &mut visitor) {
             result = Err(e);
             break;
         }
@@ -76,9 +83,10 @@ fn reread<R: std::io::BufRead>(
     mut writer: ReportWriter<'_>,
     reader: R,
     origin: &Origin,
+    options: &rua_report::Options,
 ) -> Result<Result<(), String>, StoreError> {
     let mut tee = PayloadTee::new(reader, true);
-    match rua_report::parse(&mut tee, &mut writer) {
+    match rua_report::parse_with(&mut tee, &mut writer, options) {
         Ok(report) => match tee.finish() {
             Ok(content) => writer.finish(&report, content, origin).map(|_| Ok(())),
             Err(e) => writer.abort().map(|()| Err(e.to_string())),
@@ -96,7 +104,7 @@ fn reread<R: std::io::BufRead>(
 
 /// Parses every kept report again, replacing its rows, then retries rejected aggregate
 /// payloads; a report that no longer parses is left as it was (and warned about).
-pub fn reparse(store: &mut Store) -> anyhow::Result<Reparsed> {
+pub fn reparse(store: &mut Store, options: &rua_report::Options) -> anyhow::Result<Reparsed> {
     const BATCH: usize = 500;
     store.start_run("reparse")?;
     let mut done = Reparsed::default();
@@ -109,7 +117,7 @@ pub fn reparse(store: &mut Store) -> anyhow::Result<Reparsed> {
         for stored in &batch {
             from = stored.report_key + 1;
             let writer = store.replace_report(stored)?;
-            match reread(writer, stored.reader(), &stored.origin)? {
+            match reread(writer, stored.reader(), &stored.origin, options)? {
                 Ok(()) => done.n_reparsed += 1,
                 Err(why) => {
                     let (key, source) = (stored.report_key, &stored.origin.source);
@@ -131,7 +139,7 @@ pub fn reparse(store: &mut Store) -> anyhow::Result<Reparsed> {
         for reject in &batch {
             from = reject.reject_key + 1;
             let writer = store.report()?;
-            if reread(writer, reject.reader(), &reject.origin)?.is_ok() {
+            if reread(writer, reject.reader(), &reject.origin, options)?.is_ok() {
                 store.forget_reject(reject.reject_key)?;
                 done.n_recovered += 1;
             }
@@ -172,7 +180,11 @@ pub struct Ingest<'a> {
     spare: Vec<ParsedReport>,
     /// Payloads that were not reports at all (kept as `not_report` rejects).
     pub n_not_report: u64,
+    bounds: Bounds,
 }
+
+/// The most of a streamed payload handed to the parser at once.
+const STREAM_PIECE: usize = 64 << 10;
 
 /// Payloads handed to the workers and not yet stored, at most, and their bytes (bounds memory).
 const MAX_IN_FLIGHT: usize = 64;
@@ -192,6 +204,7 @@ struct Job {
     /// The same bytes as one gzip member as received, if they came so.
     gzip: Option<Vec<u8>>,
     keep_raw: bool,
+    options: rua_report::Options,
 }
 
 /// A worker's result.
@@ -216,9 +229,10 @@ fn parse_in_memory(
     hash: PayloadHash,
     gzip: Option<Vec<u8>>,
     keep_raw: bool,
+    options: &rua_report::Options,
 ) -> (Result<Report, Unreadable>, Content) {
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        rua_report::parse_bytes(bytes, &mut *report)
+        rua_report::parse_bytes_with(bytes, &mut *report, options)
     }));
     let result = match parsed {
         Ok(Ok(parsed)) => Ok(parsed),
@@ -268,6 +282,7 @@ impl Workers {
                                 job.hash,
                                 job.gzip,
                                 job.keep_raw,
+                                &job.options,
                             );
                             let parsed = Parsed {
                                 seq: job.seq,
@@ -315,8 +330,9 @@ fn origin(p: &Provenance) -> Origin {
 
 impl<'a> Ingest<'a> {
     /// A visitor that stores each payload before returning from it.
-    pub fn new(store: &'a mut Store, progress: Option<&'a ProgressBar>) -> Self {
+    pub fn new(store: &'a mut Store, progress: Option<&'a ProgressBar>, bounds: Bounds) -> Self {
         Self {
+            bounds,
             store,
             progress,
             workers: None,
@@ -333,9 +349,10 @@ impl<'a> Ingest<'a> {
     pub fn with_workers(
         store: &'a mut Store,
         progress: Option<&'a ProgressBar>,
+        bounds: Bounds,
         n_workers: usize,
     ) -> Self {
-        let mut ingest = Ingest::new(store, progress);
+        let mut ingest = Ingest::new(store, progress, bounds);
         // Without a single parser thread (none asked for, or none could start), parse here.
         ingest.workers = Some(Workers::start(n_workers)).filter(|w| !w.threads.is_empty());
         ingest
@@ -441,7 +458,9 @@ impl<'a> Ingest<'a> {
         // A report that fails without it is compressed anew (rare: one that fails to parse).
         let gzip = gzip.filter(|_| keep_raw).map(<[u8]>::to_vec);
         let Some(jobs) = self.workers.as_ref().and_then(|w| w.jobs.as_ref()) else {
-            let (result, content) = parse_in_memory(&mut report, &bytes, hash, gzip, keep_raw);
+            let options = self.bounds.parse;
+            let (result, content) =
+                parse_in_memory(&mut report, &bytes, hash, gzip, keep_raw, &options);
             let settled = self.settle(prov, &mut report, result, content);
             self.keep_spare(report);
             return settled;
@@ -456,6 +475,7 @@ impl<'a> Ingest<'a> {
             hash,
             gzip,
             keep_raw,
+            options: self.bounds.parse,
         };
         if jobs.send(job).is_err() {
             return Err(StoreError::Other("the parser threads stopped".into()));
@@ -553,11 +573,16 @@ impl<'a> Ingest<'a> {
         // Empty, or too large to hold: parsed as a stream (the part read first, then the
         // rest), here, after the payloads found before it.
         self.finish()?;
-        let mut input = std::io::Cursor::new(bytes).chain(payload.reader);
+        // Handed on in small pieces: the part read first would otherwise go to the tee and
+        // the parser's window in one piece, a copy of it in each.
+        let mut input = std::io::BufReader::with_capacity(
+            STREAM_PIECE,
+            std::io::Cursor::new(bytes).chain(payload.reader),
+        );
         // The tee keeps the bytes whatever happens, so a failed report is kept whole.
         let mut tee = PayloadTee::new(&mut input, true);
         let mut writer = self.store.report()?;
-        match rua_report::parse(&mut tee, &mut writer) {
+        match rua_report::parse_with(&mut tee, &mut writer, &self.bounds.parse) {
             Ok(report) => match tee.finish() {
                 Ok(content) => {
                     let outcome = writer.finish(&report, content, &origin(prov))?;
@@ -596,6 +621,75 @@ impl<'a> Ingest<'a> {
     }
 }
 
+impl Ingest<'_> {
+    /// Keeps a payload that is not an aggregate report: an SMTP TLS or failure report in
+    /// `other_payloads` (read into memory up to `max_other_report_bytes`), anything else as a
+    /// `not_report` reject. Neither is ever held whole past its bound: a payload that is
+    /// larger is kept as it arrived (the container's bytes, e.g. the gzip attachment) when
+    /// those are in memory, else as its first bytes up to the bound, and only as much of it
+    /// is decompressed as was needed to tell what it is.
+    fn other(&mut self, payload: Payload<'_>) -> Result<(), StoreError> {
+        let kind = payload.kind;
+        let bound = match kind {
+            PayloadKind::NotReport => IN_MEMORY_BYTES,
+            _ => self.bounds.unpack.max_other_report_bytes,
+        };
+        let mut bytes = Vec::new();
+        let read = (&mut *payload.reader)
+            .take(bound + 1)
+            .read_to_end(&mut bytes);
+        let prov = payload.provenance;
+        let is_whole = match read {
+            Ok(n) => n as u64 <= bound,
+            Err(e) => {
+                let code = unreadable_code(&e, "read_error");
+                let content = content_of(payload.container_bytes);
+                return self.keep_reject(prov, kind.as_str(), code, e.to_string(), content);
+            }
+        };
+        // What is kept: the payload (as the gzip it came in, when it did), or past the bound
+        // what it arrived in, or what was read of it.
+        let content = match (is_whole, payload.container_bytes) {
+            (true, _) => Content::of(&bytes, payload.gzip.map(<[u8]>::to_vec)),
+            (false, Some(container)) => Content::of(container, None),
+            (false, None) => {
+                bytes.truncate(bound as usize);
+                Content::of(&bytes, None)
+            }
+        };
+        let kept = if payload.container_bytes.is_some() {
+            "kept as received"
+        } else {
+            "its first bytes kept"
+        };
+        match (kind, is_whole) {
+            (PayloadKind::NotReport, true) => {
+                self.n_not_report += 1;
+                let reason = "not a DMARC, SMTP TLS or failure report".to_owned();
+                self.keep_reject(prov, "not_report", "not_report", reason, content)
+            }
+            (PayloadKind::NotReport, false) => {
+                self.n_not_report += 1;
+                let reason = format!(
+                    "not a DMARC, SMTP TLS or failure report (more than {bound} bytes once decompressed; read no further, {kept})"
+                );
+                self.keep_reject(prov, "not_report", "not_report", reason, content)
+            }
+            (_, true) => self
+                .store
+                .other_payload(kind.as_str(), origin(prov), content)
+                .map(|_| ()),
+            (_, false) => {
+                let reason = format!(
+                    "{} report larger than the limit of {bound} bytes (limits.max_other_report_bytes; {kept})",
+                    kind.as_str()
+                );
+                self.keep_reject(prov, kind.as_str(), "limit_report_size", reason, content)
+            }
+        }
+    }
+}
+
 /// The reject code of a payload that could not be read: `limit_decompressed` when it
 /// outgrew the decompression limit, else `otherwise`.
 fn unreadable_code(e: &(dyn std::error::Error + 'static), otherwise: &'static str) -> &'static str {
@@ -625,41 +719,7 @@ impl Visitor for Ingest<'_> {
         let result = match payload.kind {
             PayloadKind::Aggregate => self.aggregate(payload),
             PayloadKind::SmtpTls | PayloadKind::Failure | PayloadKind::NotReport => {
-                let mut bytes = Vec::new();
-                let read = payload.reader.read_to_end(&mut bytes);
-                // Kept as received when they came gzipped (see [`Payload::gzip`]).
-                let kept = |bytes: &[u8]| Content::of(bytes, payload.gzip.map(<[u8]>::to_vec));
-                match (payload.kind, read) {
-                    (_, Err(e)) => {
-                        let code = unreadable_code(&e, "read_error");
-                        let content = content_of(payload.container_bytes);
-                        self.keep_reject(
-                            payload.provenance,
-                            payload.kind.as_str(),
-                            code,
-                            e.to_string(),
-                            content,
-                        )
-                    }
-                    (PayloadKind::NotReport, Ok(_)) => {
-                        self.n_not_report += 1;
-                        self.keep_reject(
-                            payload.provenance,
-                            "not_report",
-                            "not_report",
-                            "not a DMARC, SMTP TLS or failure report".to_owned(),
-                            kept(&bytes),
-                        )
-                    }
-                    (kind, Ok(_)) => {
-                        self.store.other_payload(
-                            kind.as_str(),
-                            origin(payload.provenance),
-                            kept(&bytes),
-                        )?;
-                        Ok(())
-                    }
-                }
+                self.other(payload)
             }
         };
         self.tick();

@@ -263,7 +263,7 @@ struct Settings {
     db: PathBuf,
     lock_timeout: Duration,
     keep_raw: bool,
-    limits: rua_unpack::Limits,
+    limits: ingest::Bounds,
     config: config::Config,
     config_path: Option<PathBuf>,
 }
@@ -284,7 +284,10 @@ impl Settings {
             db,
             lock_timeout: Duration::from_secs(lock_timeout),
             keep_raw: config.database.keep_raw.unwrap_or(true),
-            limits: config.limits.limits(),
+            limits: ingest::Bounds {
+                unpack: config.limits.limits(),
+                parse: config.limits.parse_options(),
+            },
             config,
             config_path,
         })
@@ -531,7 +534,7 @@ fn run(cli: &Cli, settings: &Settings) -> anyhow::Result<u8> {
         }
         Command::Reparse => {
             let mut store = open_store(&settings.db, &settings.ingest_options(true))?;
-            let outcome = ingest::reparse(&mut store)?;
+            let outcome = ingest::reparse(&mut store, &settings.limits.parse)?;
             tracing::info!(
                 "reparsed {} reports ({} no longer parse and were kept as they were); {} rejects now parse",
                 outcome.n_reparsed,
@@ -567,7 +570,9 @@ fn main() -> ExitCode {
                     StoreError::Locked { .. }
                         | StoreError::TooNew { .. }
                         | StoreError::Open { .. }
-                        | StoreError::Incomplete { .. }
+                        | StoreError::NotADatabase { .. }
+                        | StoreError::Missing { .. }
+                        | StoreError::Create { .. }
                 )
             });
             ExitCode::from(if is_database {

@@ -18,5 +18,5 @@ impl Visitor for Drain {
 }
 
 pub fn limits() -> Limits {
-    Limits { max_message_bytes: 1 << 20, max_decompressed_bytes: 8 << 20, max_zip_members: 64, max_depth: 4 }
+    Limits { max_message_bytes: 1 << 20, max_decompressed_bytes: 8 << 20, max_zip_members: 64, max_depth: 4, max_other_report_bytes: 1 << 20 }
 }

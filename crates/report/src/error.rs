@@ -35,6 +35,8 @@ pub enum ErrorKind {
     Missing(&'static str),
     #[error("invalid value {raw:?}")]
     InvalidValue { raw: String },
+    #[error("element text longer than the limit of {limit} bytes")]
+    TextTooLong { limit: usize },
     #[error("record sink failed: {0}")]
     Sink(SinkError),
     /// The input itself failed (a decompression error, a size limit).
@@ -54,6 +56,7 @@ impl ErrorKind {
             ErrorKind::Truncated { .. } => "truncated",
             ErrorKind::Missing(_) => "missing_element",
             ErrorKind::InvalidValue { .. } => "invalid_value",
+            ErrorKind::TextTooLong { .. } => "limit_text",
             ErrorKind::Sink(_) => "sink",
             ErrorKind::Read(_) => "read_error",
         }

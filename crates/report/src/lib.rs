@@ -22,7 +22,10 @@ pub use model::{
     OverrideType, Policy, PolicyPublished, Record, Report, SpfResult, SpfScope, Testing, Verdict,
     Warning, WarningCode,
 };
-pub use parse::{RecordSink, parse, parse_bytes, parse_in_windows, parse_to_vec};
+pub use parse::{
+    Options, RecordSink, parse, parse_bytes, parse_bytes_with, parse_in_windows, parse_to_vec,
+    parse_with,
+};
 pub use vocab::Vocabulary;
 
 /// The RFC 9990 namespace.

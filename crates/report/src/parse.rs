@@ -28,6 +28,27 @@ impl<F: FnMut(&Record) -> Result<(), SinkError>> RecordSink for F {
     }
 }
 
+/// Limits on what one document may make the parser hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Longest text of one element (and longest single piece of markup in a stream), in
+    /// bytes; a longer one fails the report with [`ErrorKind::TextTooLong`] at its element.
+    pub max_text_bytes: usize,
+}
+
+impl Options {
+    /// 1 MiB: a thousand times longer than any real value.
+    pub const DEFAULT_MAX_TEXT_BYTES: usize = 1 << 20;
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            max_text_bytes: Self::DEFAULT_MAX_TEXT_BYTES,
+        }
+    }
+}
+
 /// Parses one aggregate report, streaming its records into `sink`.
 ///
 /// Records reach the sink before the document has been read to its end: if this returns an
@@ -36,7 +57,16 @@ pub fn parse<R: BufRead, S: RecordSink + ?Sized>(
     input: R,
     sink: &mut S,
 ) -> Result<Report, ParseError> {
-    parse_in_windows(input, sink, WINDOW_BYTES)
+    parse_with(input, sink, &Options::default())
+}
+
+/// [`parse`] within `options`.
+pub fn parse_with<R: BufRead, S: RecordSink + ?Sized>(
+    input: R,
+    sink: &mut S,
+    options: &Options,
+) -> Result<Report, ParseError> {
+    parse_windows(input, sink, WINDOW_BYTES, options)
 }
 
 /// How much of a stream [`parse`] reads at a time (more when a single event is longer).
@@ -50,8 +80,17 @@ pub fn parse_in_windows<R: BufRead, S: RecordSink + ?Sized>(
     sink: &mut S,
     window: usize,
 ) -> Result<Report, ParseError> {
+    parse_windows(input, sink, window, &Options::default())
+}
+
+fn parse_windows<R: BufRead, S: RecordSink + ?Sized>(
+    input: R,
+    sink: &mut S,
+    window: usize,
+    options: &Options,
+) -> Result<Report, ParseError> {
     let mut source = Utf8Lossy::new(input);
-    let mut parser = Parser::default();
+    let mut parser = Parser::new(options);
     let result = parser.run_windows(&mut source, sink, window.max(1));
     let bom = if source.has_bom { 3 } else { 0 };
     let invalid = (source.n_invalid_bytes > 0).then(|| {
@@ -70,12 +109,21 @@ pub fn parse_bytes<S: RecordSink + ?Sized>(
     bytes: &[u8],
     sink: &mut S,
 ) -> Result<Report, ParseError> {
+    parse_bytes_with(bytes, sink, &Options::default())
+}
+
+/// [`parse_bytes`] within `options`.
+pub fn parse_bytes_with<S: RecordSink + ?Sized>(
+    bytes: &[u8],
+    sink: &mut S,
+    options: &Options,
+) -> Result<Report, ParseError> {
     let bom = leading_boms(bytes);
     let text = &bytes[bom..];
     if std::str::from_utf8(text).is_err() {
-        return parse(bytes, sink);
+        return parse_with(bytes, sink, options);
     }
-    let mut parser = Parser::default();
+    let mut parser = Parser::new(options);
     let result = match parser.run(&mut Borrowed::new(text, 0), sink) {
         Ok(Stop::Closed) => Ok(()),
         Ok(Stop::Eof) => Err(parser.eof()),
@@ -342,9 +390,27 @@ struct Parser {
     has_count: bool,
     /// Position of the event being handled.
     offset: u64,
+    /// [`Options::max_text_bytes`].
+    max_text: usize,
 }
 
 impl Parser {
+    fn new(options: &Options) -> Parser {
+        Parser {
+            max_text: options.max_text_bytes,
+            ..Parser::default()
+        }
+    }
+
+    /// Fails when the text being read would grow past the limit.
+    fn check_text(&self, more: usize) -> Result<(), Failure> {
+        if self.text.len().saturating_add(more) > self.max_text {
+            let limit = self.max_text;
+            return Err((ErrorKind::TextTooLong { limit }, self.offset));
+        }
+        Ok(())
+    }
+
     /// The report (with its warnings, offsets counted from the input's first byte) or the
     /// error, from what [`Parser::run`] returned. `invalid` is how many bytes were not UTF-8
     /// and where the first was.
@@ -414,6 +480,14 @@ impl Parser {
             } else {
                 match buf.iter().skip(1).rposition(|&b| b == b'<') {
                     Some(i) => i + 1,
+                    // One event longer than any allowed: parsed as far as it was read (up to
+                    // its last entity reference, which is never cut), which fails at its
+                    // element as the whole document in memory would.
+                    None if buf.len() > self.max_event(window) => buf
+                        .iter()
+                        .rposition(|&b| b == b'&')
+                        .filter(|&i| i > 0)
+                        .unwrap_or(buf.len()),
                     // One event longer than the window so far: read on.
                     None => {
                         want = buf.len() * 2;
@@ -440,7 +514,13 @@ impl Parser {
                 Err((ErrorKind::Xml(quick_xml::Error::Syntax(e)), _))
                     if !is_final && e != SyntaxError::InvalidBangMarkup =>
                 {
-                    (self.offset - base) as usize
+                    let consumed = (self.offset - base) as usize;
+                    // Markup (a comment, a tag) longer than any allowed is not read on.
+                    if consumed == 0 && buf.len() > self.max_event(window) {
+                        let limit = self.max_text;
+                        return Err((ErrorKind::TextTooLong { limit }, self.offset));
+                    }
+                    consumed
                 }
                 Err(failure) => return Err(failure),
             };
@@ -448,6 +528,11 @@ impl Parser {
             base += consumed as u64;
             want = window.max(buf.len() * 2);
         }
+    }
+
+    /// How far a window may grow to hold one event: the longest text plus a window.
+    fn max_event(&self, window: usize) -> usize {
+        self.max_text.saturating_add(window)
     }
 
     fn run<S: RecordSink + ?Sized>(
@@ -476,7 +561,7 @@ impl Parser {
                 }
                 Event::Text(t) => self.text(&t)?,
                 Event::CData(t) => self.text(&t)?,
-                Event::GeneralRef(r) => self.reference(&r),
+                Event::GeneralRef(r) => self.reference(&r)?,
                 Event::DocType(_) => {
                     self.warn(WarningCode::DoctypeIgnored, None);
                 }
@@ -585,8 +670,15 @@ impl Parser {
     }
 
     fn text(&mut self, t: &str) -> Result<(), Failure> {
+        // Any text, kept or not: a stream would have to hold it whole to skip it.
+        if t.len() > self.max_text {
+            self.check_text(t.len())?;
+        }
         match self.top() {
-            Some(Node::Leaf(_)) => self.text.push_str(t),
+            Some(Node::Leaf(_)) => {
+                self.check_text(t.len())?;
+                self.text.push_str(t);
+            }
             Some(Node::Skip) => {}
             // Usually the indentation between elements: checked byte by byte first, which
             // is much cheaper than `trim` decoding each character.
@@ -609,10 +701,11 @@ impl Parser {
         Ok(())
     }
 
-    fn reference(&mut self, name: &str) {
+    fn reference(&mut self, name: &str) -> Result<(), Failure> {
         if !matches!(self.top(), Some(Node::Leaf(_))) {
-            return;
+            return Ok(());
         }
+        self.check_text(name.len() + 2)?;
         let resolved = match name {
             "lt" => Some('<'),
             "gt" => Some('>'),
@@ -635,6 +728,7 @@ impl Parser {
                 self.warn(WarningCode::UnknownEntity, Some(&literal));
             }
         }
+        Ok(())
     }
 
     /// Closes the innermost element; true when the report is complete.
@@ -1097,6 +1191,74 @@ mod tests {
         assert!(report.is_dmarcbis());
         assert_eq!(report.report_id, "r1");
         assert_eq!(records.len(), 1);
+    }
+
+    #[test]
+    fn text_past_the_limit_fails_at_its_element_in_memory_and_streamed_alike() {
+        let options = Options {
+            max_text_bytes: 1000,
+        };
+        let fails = |doc: &str| {
+            let mut records = |_: &Record| Ok(());
+            let in_memory =
+                parse_bytes_with(doc.as_bytes(), &mut records, &options).expect_err("too long");
+            let streamed = parse_windows(
+                std::io::BufReader::with_capacity(64, doc.as_bytes()),
+                &mut records,
+                64,
+                &options,
+            )
+            .expect_err("too long");
+            assert_eq!(in_memory.to_string(), streamed.to_string());
+            assert_eq!(in_memory.kind.code(), "limit_text");
+            in_memory.to_string()
+        };
+        let long = "x".repeat(5000);
+        let text = MINIMAL.replace("example.net</org_name>", &format!("{long}</org_name>"));
+        assert!(
+            fails(&text)
+                .ends_with("limit of 1000 bytes at <feedback/report_metadata/org_name> (byte 62)"),
+            "{}",
+            fails(&text)
+        );
+        let entities = MINIMAL.replace(
+            "example.net</org_name>",
+            &format!("{}</org_name>", "&amp;".repeat(2000)),
+        );
+        assert!(fails(&entities).contains("at <feedback/report_metadata/org_name>"));
+        // Text nobody keeps is bounded too, and so is markup in a stream.
+        let unknown = MINIMAL.replace(
+            "<report_metadata>",
+            &format!("<report_metadata><junk>{long}</junk>"),
+        );
+        assert!(fails(&unknown).contains("at <feedback/report_metadata/junk>"));
+        let comment = MINIMAL.replace(
+            "<report_metadata>",
+            &format!("<report_metadata><!--{long}-->"),
+        );
+        let mut records = |_: &Record| Ok(());
+        let streamed = parse_windows(
+            std::io::BufReader::with_capacity(64, comment.as_bytes()),
+            &mut records,
+            64,
+            &options,
+        );
+        assert_eq!(streamed.expect_err("too long").kind.code(), "limit_text");
+        // Up to the limit, all is well.
+        let fits = MINIMAL.replace(
+            "example.net</org_name>",
+            &format!("{}</org_name>", "x".repeat(1000)),
+        );
+        assert!(parse_bytes_with(fits.as_bytes(), &mut records, &options).is_ok());
+        assert!(
+            parse_windows(
+                std::io::BufReader::with_capacity(64, fits.as_bytes()),
+                &mut records,
+                64,
+                &options
+            )
+            .is_ok()
+        );
     }
 
     #[test]

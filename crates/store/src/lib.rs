@@ -11,6 +11,7 @@
 mod columns;
 mod content;
 mod export;
+mod file;
 mod ingest;
 mod query;
 mod reparse;
@@ -86,9 +87,16 @@ pub enum StoreError {
         source: duckdb::Error,
     },
     #[error(
-        "database {path} is incomplete ({n_bytes} bytes): a process was killed while creating it; the next `rua ingest` creates it again"
+        "{path} {what}: refusing to use it as rua's database (check --db, RUA_DB or database.path)"
     )]
-    Incomplete { path: PathBuf, n_bytes: u64 },
+    NotADatabase { path: PathBuf, what: String },
+    #[error("no database at {path}")]
+    Missing { path: PathBuf },
+    #[error("cannot create database {path}: {source}")]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("migration {version} failed: {source}")]
     Migration { version: i64, source: duckdb::Error },
     #[error("{context}: {source}")]
@@ -147,129 +155,86 @@ const BEGIN: &str = include_str!("../../../sql/store/begin.sql");
 const COMMIT: &str = include_str!("../../../sql/store/commit.sql");
 const ROLLBACK: &str = include_str!("../../../sql/store/rollback.sql");
 
-/// DuckDB's header: three 4 KiB blocks. A file shorter than that holds no data.
-const HEADER_BYTES: u64 = 3 * 4096;
-/// A file shorter than the header that has not grown for this long was left by a process
-/// killed while creating it (a live one writes the header in milliseconds).
-const ABANDONED_AFTER: Duration = Duration::from_secs(2);
-
-/// Whether another process is probably creating the database right now: the file is shorter
-/// than DuckDB's header, or its header read as invalid less than two seconds ago.
-fn is_being_created(path: &Path, e: &duckdb::Error, waited: Duration) -> bool {
-    let is_short = short_len(path).is_some();
-    let is_invalid = e.to_string().contains("not a valid DuckDB database file");
-    is_short || (is_invalid && waited < ABANDONED_AFTER)
-}
-
-/// The length of a database file shorter than DuckDB's header.
-fn short_len(path: &Path) -> Option<u64> {
-    std::fs::metadata(path)
-        .ok()
-        .map(|m| m.len())
-        .filter(|&n| n < HEADER_BYTES)
-}
-
-/// Watches a database file that is shorter than its header for signs of abandonment.
-#[derive(Default)]
-struct ShortFile {
-    seen: Option<(u64, Instant)>,
-}
-
-impl ShortFile {
-    /// Some(length) once the file has stayed short and unchanged for [`ABANDONED_AFTER`].
-    fn abandoned(&mut self, path: &Path) -> Option<u64> {
-        let len = short_len(path)?;
-        match self.seen {
-            Some((seen, since)) if seen == len => {
-                (since.elapsed() >= ABANDONED_AFTER).then_some(len)
-            }
-            _ => {
-                self.seen = Some((len, Instant::now()));
-                None
-            }
-        }
-    }
-}
-
 fn is_lock_error(e: &duckdb::Error) -> bool {
     let text = e.to_string();
     text.contains("Could not set lock") || text.contains("Conflicting lock")
 }
 
-impl Store {
-    /// Opens (creating if needed) and migrates a database, waiting for another process's lock.
-    pub fn open(path: &Path, options: &OpenOptions) -> Result<Store, StoreError> {
-        let started = Instant::now();
-        let mut delay = Duration::from_millis(50);
-        let mut short = ShortFile::default();
-        let conn = loop {
-            let config = duckdb::Config::default();
-            let config = if options.is_read_only {
-                config.access_mode(duckdb::AccessMode::ReadOnly)
-            } else {
-                config
-                    .access_mode(duckdb::AccessMode::ReadWrite)
-                    .and_then(|c| match &options.memory_limit {
-                        Some(limit) => c.max_memory(limit),
-                        None => Ok(c),
-                    })
-                    .and_then(|c| match options.threads {
-                        Some(n) => c.threads(n),
-                        None => Ok(c),
-                    })
-                    .and_then(|c| c.with("checkpoint_threshold", CHECKPOINT_THRESHOLD))
-            }
-            .map_err(|source| StoreError::Open {
-                path: path.to_owned(),
-                source,
-            })?;
-            match duckdb::Connection::open_with_flags(path, config) {
-                Ok(conn) => break conn,
-                // Another process holds the file, or is writing a new file's header right now
-                // (then the file looks invalid for a moment; for longer, it is invalid).
-                Err(e) if is_lock_error(&e) || is_being_created(path, &e, started.elapsed()) => {
-                    if let Some(n_bytes) = short.abandoned(path) {
-                        // Nothing was ever committed to it. A writer starts afresh, unless a
-                        // WAL (which would hold data) lies beside it.
-                        let wal = PathBuf::from(format!("{}.wal", path.display()));
-                        if options.is_read_only
-                            || wal.exists()
-                            || std::fs::remove_file(path).is_err()
-                        {
-                            return Err(StoreError::Incomplete {
-                                path: path.to_owned(),
-                                n_bytes,
-                            });
-                        }
-                        continue;
-                    }
-                    if started.elapsed() >= options.lock_timeout {
-                        let waited_ms = started.elapsed().as_millis();
-                        if !is_lock_error(&e) {
-                            return Err(StoreError::Open {
-                                path: path.to_owned(),
-                                source: e,
-                            });
-                        }
-                        return Err(StoreError::Locked {
-                            path: path.to_owned(),
-                            waited_ms,
-                            source: e,
-                        });
-                    }
-                    std::thread::sleep(
-                        delay.min(options.lock_timeout.saturating_sub(started.elapsed())),
-                    );
-                    delay = (delay * 2).min(Duration::from_secs(1));
-                }
-                Err(source) => {
-                    return Err(StoreError::Open {
+/// DuckDB's configuration for a connection with `options`.
+fn config(options: &OpenOptions) -> duckdb::Result<duckdb::Config> {
+    let config = duckdb::Config::default();
+    if options.is_read_only {
+        return config.access_mode(duckdb::AccessMode::ReadOnly);
+    }
+    let config = config.access_mode(duckdb::AccessMode::ReadWrite)?;
+    let config = match &options.memory_limit {
+        Some(limit) => config.max_memory(limit)?,
+        None => config,
+    };
+    let config = match options.threads {
+        Some(n) => config.threads(n)?,
+        None => config,
+    };
+    config.with("checkpoint_threshold", CHECKPOINT_THRESHOLD)
+}
+
+/// Opens a connection to an existing database file, waiting for another process's lock.
+fn connect(path: &Path, options: &OpenOptions) -> Result<duckdb::Connection, StoreError> {
+    let started = Instant::now();
+    let mut delay = Duration::from_millis(50);
+    loop {
+        let config = config(options).map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        match duckdb::Connection::open_with_flags(path, config) {
+            Ok(conn) => return Ok(conn),
+            Err(e) if is_lock_error(&e) => {
+                if started.elapsed() >= options.lock_timeout {
+                    return Err(StoreError::Locked {
                         path: path.to_owned(),
-                        source,
+                        waited_ms: started.elapsed().as_millis(),
+                        source: e,
                     });
                 }
+                std::thread::sleep(
+                    delay.min(options.lock_timeout.saturating_sub(started.elapsed())),
+                );
+                delay = (delay * 2).min(Duration::from_secs(1));
             }
-        };
+            Err(source) => {
+                return Err(StoreError::Open {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Opens and migrates a database, waiting for another process's lock. A writer creates
+    /// it when nothing is at `path` (see [`file`]); a path that holds anything but a DuckDB
+    /// database is refused ([`StoreError::NotADatabase`]) and left as it is.
+    pub fn open(path: &Path, options: &OpenOptions) -> Result<Store, StoreError> {
+        if let file::Found::Nothing = file::inspect(path)? {
+            if options.is_read_only {
+                return Err(StoreError::Missing {
+                    path: path.to_owned(),
+                });
+            }
+            file::create(path, |tmp| {
+                let conn = connect(tmp, options)?;
+                schema::migrate(&conn, tmp, false)
+            })?;
+            // Created here or by another process meanwhile: either way, a whole database.
+            if let file::Found::Nothing = file::inspect(path)? {
+                return Err(StoreError::Missing {
+                    path: path.to_owned(),
+                });
+            }
+        }
+        let conn = connect(path, options)?;
         let mut store = Store {
             writer: None,
             conn,

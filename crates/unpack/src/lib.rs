@@ -37,6 +37,9 @@ pub struct Limits {
     pub max_zip_members: usize,
     /// Deepest nesting of containers (gzip, zip, attached messages).
     pub max_depth: usize,
+    /// Largest SMTP TLS or failure report a consumer reads into memory (reports of these
+    /// kinds are small; a payload that is not a report is never read whole).
+    pub max_other_report_bytes: u64,
 }
 
 impl Default for Limits {
@@ -46,6 +49,7 @@ impl Default for Limits {
             max_decompressed_bytes: 1 << 30,
             max_zip_members: 1000,
             max_depth: 4,
+            max_other_report_bytes: 16 << 20,
         }
     }
 }

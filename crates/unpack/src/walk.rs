@@ -128,6 +128,49 @@ fn whole<'a>(reader: &mut dyn BufRead, held: Held<'a>, limit: u64) -> io::Result
     }
 }
 
+/// A stream that must be read more than once (a zip archive, which is read from its end).
+enum Spooled<'a> {
+    Memory(Cow<'a, [u8]>),
+    /// Larger than [`IN_MEMORY_BYTES`]: in an unnamed temporary file.
+    File(File),
+}
+
+/// A stream held for random access: where it is when it is in memory already, read into
+/// memory up to [`IN_MEMORY_BYTES`], else written to a temporary file (removed from its
+/// directory at once, gone when closed); failing past `limit` in every case.
+fn spool<'a>(reader: &mut dyn BufRead, held: Held<'a>, limit: u64) -> io::Result<Spooled<'a>> {
+    let in_memory = limit.min(IN_MEMORY_BYTES);
+    if let Some(bytes) = held.whole.filter(|b| b.len() as u64 <= limit) {
+        return Ok(Spooled::Memory(Cow::Borrowed(bytes)));
+    }
+    let mut reader = Limited::new(reader, limit);
+    let mut head = Vec::new();
+    (&mut reader).take(in_memory + 1).read_to_end(&mut head)?;
+    if head.len() as u64 <= in_memory {
+        return Ok(Spooled::Memory(Cow::Owned(head)));
+    }
+    let mut file = temporary_file()?;
+    io::Write::write_all(&mut file, &head)?;
+    drop(head);
+    io::copy(&mut reader, &mut file)?;
+    file.rewind()?;
+    Ok(Spooled::File(file))
+}
+
+/// A new file in the temporary directory, already unlinked.
+fn temporary_file() -> io::Result<File> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("rua-spool-{}-{n}", std::process::id()));
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    fs::remove_file(&path)?;
+    Ok(file)
+}
+
 /// A zip member's data as stored (compressed), or `None` if it cannot be read.
 fn read_raw<R: Read + Seek>(archive: &mut zip::ZipArchive<R>, index: usize) -> Option<Vec<u8>> {
     let mut member = archive.by_index_raw(index).ok()?;
@@ -355,10 +398,19 @@ impl<'v, V: Visitor> Walker<'v, V> {
                 self.prov.chain.pop();
                 result
             }
-            Sniffed::Zip => match whole(&mut joined, held, self.limits.max_decompressed_bytes) {
-                Ok(data) => self.zip(Cursor::new(&data[..]), depth + 1, Some(&data)),
-                Err(e) => self.reject(UnpackError::Io(e), container),
-            },
+            Sniffed::Zip => {
+                let limit = self.limits.max_decompressed_bytes;
+                match spool(&mut joined, held, limit) {
+                    Ok(Spooled::Memory(data)) => {
+                        self.zip(Cursor::new(&data[..]), depth + 1, Some(&data))
+                    }
+                    Ok(Spooled::File(file)) => {
+                        let file = BufReader::with_capacity(BUF_LEN, file);
+                        self.zip(file, depth + 1, container)
+                    }
+                    Err(e) => self.reject(UnpackError::Io(e), container),
+                }
+            }
             Sniffed::Message => match whole(&mut joined, held, self.limits.max_message_bytes) {
                 Ok(data) => self.message(&data, depth + 1),
                 Err(e) => self.reject(UnpackError::Io(e), container),
@@ -416,11 +468,17 @@ impl<'v, V: Visitor> Walker<'v, V> {
                 && member.compressed_size() <= cap
                 && member.size() <= cap;
             let (crc, size) = (member.crc32(), member.size());
+            let is_raw_small = member.compressed_size() <= IN_MEMORY_BYTES;
             drop(member);
-            let in_memory = is_small_deflated
+            // The member as stored, when small: what a reject or a payload too large to
+            // read keeps of it (rather than the whole archive once per member).
+            let raw = is_raw_small
                 .then(|| read_raw(&mut archive, index))
-                .flatten()
-                .and_then(|raw| inflate::zip_deflated(&raw, crc, size, cap));
+                .flatten();
+            let in_memory = raw
+                .as_deref()
+                .filter(|_| is_small_deflated)
+                .and_then(|raw| inflate::zip_deflated(raw, crc, size, cap));
             let result = match in_memory {
                 Some((content, gzip)) => {
                     let held = Held::inflated(container, &content, &gzip);
@@ -431,7 +489,8 @@ impl<'v, V: Visitor> Walker<'v, V> {
                     Ok(member) => {
                         let mut reader =
                             BufReader::with_capacity(BUF_LEN, Limited::new(member, limit));
-                        self.stream(&mut reader, depth, Held::within(container))
+                        let held = Held::within(raw.as_deref().or(container));
+                        self.stream(&mut reader, depth, held)
                     }
                     Err(e) => self.reject(UnpackError::Zip(e), container),
                 },
