@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{TempDir, assert_no_partial_report, number, rua, rua_ok, sql};
+use rua_report::aggregate::Record;
 use rua_testkit::{corpus, files_below, sample_reports};
 
 const OK: i32 = 0;
@@ -24,7 +25,8 @@ fn parsed(dir: &Path) -> BTreeMap<String, (i64, i64)> {
     for rel in files_below(dir) {
         let path = dir.join(&rel);
         let bytes = std::fs::read(&path).unwrap();
-        if let Ok(report) = rua_report::parse_bytes(&bytes, &mut |_: &rua_report::Record| Ok(())) {
+        let Ok(parsed) = rua_report::aggregate::parse_bytes(&bytes, &mut |_: &Record| {});
+        if let Ok(report) = parsed {
             out.insert(
                 path.display().to_string(),
                 (report.n_records as i64, report.n_messages as i64),
@@ -386,11 +388,9 @@ fn a_report_too_large_to_buffer_is_committed_whole_once() {
     let db = dir.db();
     let args = ["ingest", small.to_str().unwrap(), file.to_str().unwrap()];
     rua_ok(&db, &args, OK);
-    let small_report = rua_report::parse_bytes(
-        &std::fs::read(&small).unwrap(),
-        &mut |_: &rua_report::Record| Ok(()),
-    )
-    .unwrap();
+    let Ok(small_report) =
+        rua_report::aggregate::parse_bytes(&std::fs::read(&small).unwrap(), &mut |_: &Record| {});
+    let small_report = small_report.unwrap();
     let expected = (2, (written.n_records + small_report.n_records) as i64);
     let got = || {
         (

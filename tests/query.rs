@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{TempDir, number, rua_ok, sql};
-use rua_report::Alignment;
+use rua_report::aggregate::Alignment;
 use rua_testkit::{corpus, sample_reports};
 
 const BY: [&str; 7] = [

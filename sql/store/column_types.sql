@@ -1,2 +1,3 @@
--- The declared type of each column of a table, in order (a test checks the appenders' kinds).
-SELECT data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position
+-- Each column of a table with its declared type, in order (a test checks the store's
+-- declarations against them).
+SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position

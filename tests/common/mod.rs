@@ -133,7 +133,10 @@ pub fn assert_no_partial_report(db: &Path) {
 #[derive(Default)]
 pub struct Walked {
     /// Aggregate payloads that parse, with their records.
-    pub parsed: Vec<(rua_report::Report, Vec<rua_report::Record>)>,
+    pub parsed: Vec<(
+        rua_report::aggregate::Report,
+        Vec<rua_report::aggregate::Record>,
+    )>,
     /// Payloads and inputs that cannot be read as reports (rua's rejects).
     pub n_unreadable: usize,
 }
@@ -146,10 +149,10 @@ impl rua_unpack::Visitor for Walked {
         match p.kind {
             PayloadKind::Aggregate => {
                 let mut records = Vec::new();
-                let parsed = rua_report::parse(&mut *p.reader, &mut |r: &rua_report::Record| {
-                    records.push(r.clone());
-                    Ok(())
-                });
+                let Ok(parsed) = rua_report::aggregate::parse(
+                    &mut *p.reader,
+                    &mut |r: &rua_report::aggregate::Record| records.push(r.clone()),
+                );
                 match parsed {
                     Ok(report) => self.parsed.push((report, records)),
                     Err(_) => self.n_unreadable += 1,

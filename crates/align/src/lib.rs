@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use rua_report::{AuthResult, Record, SpfScope};
+use rua_report::aggregate::{AuthResult, Record, SpfScope};
 
 /// Lower case, without surrounding space or trailing dots; borrowed when `domain` is
 /// already so (almost always: this runs several times per record).
@@ -95,7 +95,7 @@ pub fn evaluate(record: &Record) -> Alignment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rua_report::{Coded, DkimResult, SpfResult};
+    use rua_report::aggregate::{Coded, DkimResult, SpfResult};
 
     #[test]
     fn domains_align_by_mode_and_public_suffix() {

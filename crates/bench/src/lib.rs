@@ -6,6 +6,8 @@
 
 use std::io::{self, Write};
 
+use rua_report::aggregate::Record;
+
 /// A small, fast, deterministic PRNG (xorshift64*).
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
@@ -543,22 +545,16 @@ pub fn floor_events_in_memory(input: &[u8]) -> io::Result<u64> {
 /// rua's parser over bytes in memory (`parse_bytes`). Returns the number of records.
 pub fn rua_records_in_memory(input: &[u8]) -> io::Result<u64> {
     let mut n_records = 0u64;
-    rua_report::parse_bytes(input, &mut |_: &rua_report::Record| {
-        n_records += 1;
-        Ok(())
-    })
-    .map_err(io::Error::other)?;
+    let Ok(parsed) = rua_report::aggregate::parse_bytes(input, &mut |_: &Record| n_records += 1);
+    parsed.map_err(io::Error::other)?;
     Ok(n_records)
 }
 
 /// rua's parser over `input`, records counted and dropped. Returns the number of records.
 pub fn rua_records<R: io::BufRead>(input: R) -> io::Result<u64> {
     let mut n_records = 0u64;
-    rua_report::parse(input, &mut |_: &rua_report::Record| {
-        n_records += 1;
-        Ok(())
-    })
-    .map_err(io::Error::other)?;
+    let Ok(parsed) = rua_report::aggregate::parse(input, &mut |_: &Record| n_records += 1);
+    parsed.map_err(io::Error::other)?;
     Ok(n_records)
 }
 
@@ -591,7 +587,7 @@ mod tests {
             let mut xml = Vec::new();
             let written = write_report(&spec, &mut xml).expect("writes");
             assert_eq!(written.n_bytes, xml.len() as u64);
-            let (report, records) = rua_report::parse_to_vec(&xml).expect("parses");
+            let (report, records) = rua_report::aggregate::parse_to_vec(&xml).expect("parses");
             assert_eq!(
                 (report.n_records, report.n_messages),
                 (written.n_records, written.n_messages),

@@ -61,9 +61,9 @@ impl LimitsConfig {
     }
 
     /// What the aggregate parser may hold of one report.
-    pub fn parse_options(&self) -> rua_report::Options {
-        let default = rua_report::Options::default();
-        rua_report::Options {
+    pub fn parse_options(&self) -> rua_report::aggregate::Options {
+        let default = rua_report::aggregate::Options::default();
+        rua_report::aggregate::Options {
             max_text_bytes: self.max_text_bytes.unwrap_or(default.max_text_bytes),
         }
     }

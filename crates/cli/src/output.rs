@@ -26,31 +26,43 @@ pub fn print(format: Format, result: &QueryResult) -> io::Result<()> {
     out.flush()
 }
 
-/// Several named results: tables with titles, CSV blocks separated by a blank line, or one
-/// JSON object keyed by name.
-pub fn print_sections(format: Format, sections: &[(&str, &QueryResult)]) -> io::Result<()> {
+/// A named query result: one part of what a command shows.
+#[derive(Debug)]
+pub struct Section {
+    pub name: &'static str,
+    pub result: QueryResult,
+}
+
+impl Section {
+    pub fn new(name: &'static str, result: QueryResult) -> Section {
+        Section { name, result }
+    }
+}
+
+/// Named results: one alone as [`print()`] shows it; several as tables with titles, CSV
+/// blocks separated by a blank line, or one JSON object keyed by name.
+pub fn print_sections(format: Format, sections: &[Section]) -> io::Result<()> {
+    if let [one] = sections {
+        return print(format, &one.result);
+    }
     let mut out = io::stdout().lock();
     if format == Format::Json {
         write!(out, "{{")?;
-        for (i, (name, result)) in sections.iter().enumerate() {
-            write!(
-                out,
-                "{}{}:",
-                if i > 0 { "," } else { "" },
-                json_string(name)
-            )?;
-            write_json(&mut out, result)?;
+        for (i, section) in sections.iter().enumerate() {
+            let comma = if i > 0 { "," } else { "" };
+            write!(out, "{comma}{}:", json_string(section.name))?;
+            write_json(&mut out, &section.result)?;
         }
         writeln!(out, "}}")?;
     } else {
-        for (i, (name, result)) in sections.iter().enumerate() {
+        for (i, section) in sections.iter().enumerate() {
             if i > 0 {
                 writeln!(out)?;
             }
             if format == Format::Table {
-                writeln!(out, "{name}")?;
+                writeln!(out, "{}", section.name)?;
             }
-            write_result(&mut out, format, result)?;
+            write_result(&mut out, format, &section.result)?;
         }
     }
     out.flush()

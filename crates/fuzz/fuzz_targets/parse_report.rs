@@ -4,14 +4,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rua_report::{Record, parse_bytes, parse_in_windows};
+use rua_report::aggregate::{Record, parse_bytes, parse_in_windows};
 
 fuzz_target!(|data: &[u8]| {
     let mut records = Vec::new();
-    let result = parse_bytes(data, &mut |r: &Record| {
-        records.push(r.clone());
-        Ok(())
-    });
+    let Ok(result) = parse_bytes(data, &mut |r: &Record| records.push(r.clone()));
     if let Ok(report) = &result {
         assert_eq!(report.n_records, records.len() as u64);
         let n_messages = records
@@ -22,14 +19,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let window = 1 + data.len() % 64;
     let mut streamed = Vec::new();
-    let again = parse_in_windows(
-        data,
-        &mut |r: &Record| {
-            streamed.push(r.clone());
-            Ok(())
-        },
-        window,
-    );
+    let Ok(again) = parse_in_windows(data, &mut |r: &Record| streamed.push(r.clone()), window);
     match (&result, &again) {
         (Ok(a), Ok(b)) => assert!(
             a == b && records == streamed,

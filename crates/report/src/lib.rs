@@ -1,32 +1,15 @@
-//! DMARC aggregate reports: the model and a streaming parser.
+//! The reports rua reads, one module per kind, and nothing else: this crate does no I/O of its
+//! own (it reads only the `BufRead` or bytes it is given).
 //!
-//! [`parse`] reads one XML document from any `BufRead` and hands each `<record>` to a
-//! [`RecordSink`] as soon as it is complete, reusing one record and one window of the input,
-//! so memory does not grow with the number of records. It returns the rest of the report
-//! ([`Report`]: metadata, published policy, counts and warnings) at the end.
+//! - [`aggregate`]: DMARC aggregate reports (RFC 7489 and RFC 9990), a streaming XML parser.
 //!
-//! Both RFC 7489 and RFC 9990 (`urn:ietf:params:xml:ns:dmarc-2.0`) documents are read,
-//! matching elements by local name in any order. What real reporters get wrong is tolerated
-//! and recorded as [`Warning`]s; what would make the data wrong is a [`ParseError`].
-//! This crate does no I/O of its own.
+//! SMTP TLS reports (RFC 8460) and failure reports (RFC 6591) will be siblings of
+//! `aggregate`, each with its own model, parser and error. What they share lives here:
+//! [`Vocabulary`] (enumerated words with their aliases) and the UTF-8 repair in front of a
+//! parser (`lossy`).
 
-mod error;
+pub mod aggregate;
 mod lossy;
-mod model;
-mod parse;
 mod vocab;
 
-pub use error::{ErrorKind, ParseError, SinkError};
-pub use model::{
-    Alignment, AuthResult, Coded, DiscoveryMethod, Disposition, DkimResult, OverrideReason,
-    OverrideType, Policy, PolicyPublished, Record, Report, SpfResult, SpfScope, Testing, Verdict,
-    Warning, WarningCode,
-};
-pub use parse::{
-    Options, RecordSink, parse, parse_bytes, parse_bytes_with, parse_in_windows, parse_to_vec,
-    parse_with,
-};
 pub use vocab::Vocabulary;
-
-/// The RFC 9990 namespace.
-pub const DMARC_2_NAMESPACE: &str = "urn:ietf:params:xml:ns:dmarc-2.0";

@@ -1,10 +1,5 @@
 //! Normalization of enumerated values: case folding, known aliases, and unknown words.
 
-use crate::model::{
-    Alignment, AuthResult, DiscoveryMethod, Disposition, OverrideType, Policy, SpfScope, Testing,
-    Verdict,
-};
-
 /// A closed set of words with known aliases.
 pub trait Vocabulary: Copy + Sized + 'static {
     /// Every canonical value.
@@ -59,9 +54,32 @@ pub(crate) fn read_word<T: Vocabulary>(raw: &str) -> Reading<T> {
     Reading::Unknown
 }
 
+/// Defines a closed set of words as an enum with its canonical spellings and the aliases
+/// real reporters use, all in one place, and implements [`Vocabulary`] and `Display` for it.
 macro_rules! vocabulary {
-    ($name:ident $(, $alias:literal => $value:ident)* $(,)?) => {
-        impl Vocabulary for $name {
+    (
+        $(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }
+        $(aliases { $($alias:literal => $value:ident),* $(,)? })?
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl $crate::vocab::Vocabulary for $name {
             fn all() -> &'static [Self] {
                 $name::ALL
             }
@@ -69,46 +87,17 @@ macro_rules! vocabulary {
                 $name::as_str(self)
             }
             fn aliases() -> &'static [(&'static str, Self)] {
-                &[$(($alias, $name::$value)),*]
+                &[$($(($alias, $name::$value)),*)?]
             }
         }
     };
 }
-
-vocabulary!(Policy);
-vocabulary!(Disposition);
-vocabulary!(Alignment, "relaxed" => Relaxed, "strict" => Strict);
-// The receiver's verdict is pass or fail; anything else a receiver writes there (none,
-// softfail, ...) did not pass DMARC for that mechanism.
-vocabulary!(
-    Verdict,
-    "none" => Fail,
-    "softfail" => Fail,
-    "hardfail" => Fail,
-    "neutral" => Fail,
-    "temperror" => Fail,
-    "permerror" => Fail,
-    "policy" => Fail,
-);
-// The RFC 7489 XSD notes "TempError commonly implemented as 'unknown'" and "PermError
-// commonly implemented as 'error'"; docomo writes `hardfail`, nfm.net DKIM `invalid`.
-vocabulary!(
-    AuthResult,
-    "hardfail" => Fail,
-    "unknown" => TempError,
-    "error" => PermError,
-    "invalid" => PermError,
-    "temp_error" => TempError,
-    "perm_error" => PermError,
-);
-vocabulary!(SpfScope, "mail_from" => Mfrom, "mailfrom" => Mfrom);
-vocabulary!(OverrideType);
-vocabulary!(Testing, "no" => No, "yes" => Yes);
-vocabulary!(DiscoveryMethod);
+pub(crate) use vocabulary;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aggregate::{AuthResult, Policy, Verdict};
 
     #[test]
     fn words_are_read_with_case_and_aliases() {

@@ -13,7 +13,8 @@ use std::fs;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use rua_report::{Coded, Record, Report, Vocabulary, parse_in_windows, parse_to_vec};
+use rua_report::Vocabulary;
+use rua_report::aggregate::{Coded, Record, Report, parse_in_windows, parse_to_vec};
 use rua_testkit::{check_expect, corpus, crate_dir, files_below, remove_expect, sample_reports};
 
 fn expect_dir() -> PathBuf {
@@ -175,12 +176,9 @@ fn outcome(xml: &[u8], name: &str, problems: &mut Vec<String>) -> Result<String,
     // Read in small pieces and parsed in small windows, so that every kind of event is cut.
     for (capacity, window) in [(1, 1), (7, 7), (4096, 61)] {
         let mut records = Vec::new();
-        let again = parse_in_windows(
+        let Ok(again) = parse_in_windows(
             BufReader::with_capacity(capacity, xml),
-            &mut |r: &Record| {
-                records.push(r.clone());
-                Ok(())
-            },
+            &mut |r: &Record| records.push(r.clone()),
             window,
         );
         let same = match (&parsed, &again) {

@@ -181,16 +181,17 @@ impl Column {
 /// table's column order, through [`Columns::row`].
 #[derive(Debug)]
 pub(crate) struct Columns {
-    kinds: &'static [Kind],
+    /// The table's columns (name, kind), in order.
+    kinds: &'static [(&'static str, Kind)],
     columns: Vec<Column>,
     n_rows: usize,
 }
 
 impl Columns {
-    pub(crate) fn new(kinds: &'static [Kind]) -> Columns {
+    pub(crate) fn new(kinds: &'static [(&'static str, Kind)]) -> Columns {
         Columns {
             kinds,
-            columns: kinds.iter().map(|&k| Column::new(k)).collect(),
+            columns: kinds.iter().map(|&(_, k)| Column::new(k)).collect(),
             n_rows: 0,
         }
     }
@@ -247,8 +248,7 @@ impl Columns {
         let fields: Vec<Field> = taken
             .kinds
             .iter()
-            .enumerate()
-            .map(|(i, k)| Field::new(format!("c{i}"), k.data_type(), true))
+            .map(|&(name, k)| Field::new(name, k.data_type(), true))
             .collect();
         let arrays = taken
             .columns
@@ -323,6 +323,11 @@ impl Row<'_> {
             _ => unreachable!("an integer for a column of kind {:?}", column.kind),
         }
         self
+    }
+
+    /// Microseconds since the epoch, into a TIMESTAMP column.
+    pub(crate) fn micros(&mut self, value: i64) -> &mut Self {
+        self.int64(Some(value))
     }
 
     /// Seconds since the epoch, into a TIMESTAMP column.

@@ -49,7 +49,7 @@ fn literal(text: &str) -> String {
 impl Store {
     /// Writes the export; returns the number of rows written.
     pub fn export(&self, spec: &ExportSpec<'_>) -> Result<u64, StoreError> {
-        let invalid = |message: String| StoreError::Other(message);
+        let invalid = StoreError::Export;
         let source = match (spec.table, spec.query) {
             (Some(table), None) => {
                 let exists = self.query(

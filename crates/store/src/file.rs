@@ -206,7 +206,9 @@ mod tests {
         assert_eq!(fs::read_to_string(&path).unwrap(), "first");
         let failed = create(&dir.join("other"), |tmp: &Path| {
             fs::write(tmp, "half").unwrap();
-            Err(StoreError::Other("failed".to_owned()))
+            Err(StoreError::Missing {
+                path: tmp.to_owned(),
+            })
         });
         assert!(failed.is_err());
         let names: Vec<_> = fs::read_dir(&dir)

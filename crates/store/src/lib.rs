@@ -10,13 +10,17 @@
 
 mod columns;
 mod content;
+mod content_hash;
+mod dedup;
 mod export;
 mod file;
 mod ingest;
+mod model;
 mod query;
 mod reparse;
 mod schema;
 mod source_state;
+mod tables;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -24,12 +28,12 @@ use std::time::{Duration, Instant};
 
 pub use content::{Content, PayloadHash, PayloadTee};
 pub use export::{ExportFormat, ExportSpec};
-pub use ingest::{
-    INGESTED_TABLES, Origin, Outcome, ParsedReport, RejectRow, ReportWriter, RunCounts,
-};
+pub use ingest::{ParsedReport, ReportWriter};
+pub use model::{Origin, Outcome, RejectRow, RunCounts};
 pub use query::{Param, QueryResult, Value};
 pub use reparse::{StoredPayload, StoredReject};
 pub use source_state::FolderState;
+pub use tables::INGESTED_TABLES;
 
 /// How to open a database.
 #[derive(Debug, Clone)]
@@ -44,8 +48,7 @@ pub struct OpenOptions {
     pub memory_limit: Option<String>,
     /// DuckDB's threads when writing; DuckDB's default (one per core) when None. Ingest
     /// wants one: it appends on a thread of its own, and a DuckDB thread beside it only
-    /// competed with the parsers for the cores (100,000 typical reports on 2 cores: 34 s
-    /// instead of 38–42 s).
+    /// competed with the parsers for the cores (docs/performance.md).
     pub threads: Option<i64>,
     /// Records the writer's transaction takes before it commits, unless a caller needs the
     /// reports durable sooner ([`Store::hand_over`], [`Store::commit`]).
@@ -106,19 +109,13 @@ pub enum StoreError {
     },
     #[error("invalid query: {0}")]
     Query(duckdb::Error),
-    #[error("{0}")]
-    Other(String),
+    #[error("invalid export: {0}")]
+    Export(String),
+    #[error("the database writer thread stopped")]
+    WriterStopped,
 }
 
 impl StoreError {
-    /// The store's own error back out of the parser's sink error.
-    pub fn from_sink(error: rua_report::SinkError) -> StoreError {
-        match error.downcast::<StoreError>() {
-            Ok(e) => *e,
-            Err(other) => StoreError::Other(other.to_string()),
-        }
-    }
-
     pub(crate) fn db(context: &'static str) -> impl FnOnce(duckdb::Error) -> StoreError {
         move |source| StoreError::Db { context, source }
     }
@@ -145,9 +142,8 @@ impl std::fmt::Debug for Store {
 
 /// WAL size at which a writer checkpoints. Each checkpoint compresses again the row groups
 /// that grew since the last one (for `reports`, every kept payload in them), so fewer cost
-/// less: 100,000 typical reports ingest in 38 s instead of 43 s at 64 MB (which saved a
-/// quarter against DuckDB's default of 16 MB). A run killed before its checkpoint leaves a
-/// WAL that the next open replays.
+/// less than DuckDB's default of one every 16 MB (docs/performance.md). A run killed before
+/// its checkpoint leaves a WAL that the next open replays.
 const CHECKPOINT_THRESHOLD: &str = "256MB";
 
 /// Transaction control, for the writer's long transaction and the migrations.

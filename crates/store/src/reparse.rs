@@ -6,8 +6,8 @@ use std::io::{BufRead, BufReader};
 
 use flate2::read::GzDecoder;
 
-use crate::ingest::{Origin, ReportWriter};
 use crate::query::Param;
+use crate::{Origin, ReportWriter};
 use crate::{Store, StoreError};
 
 /// A stored report's kept XML and where it came from.

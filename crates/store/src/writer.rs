@@ -9,7 +9,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use crate::StoreError;
-use crate::ingest::Rows;
+use crate::tables::Rows;
 
 /// Work for the writer, done in the order handed over.
 pub(crate) enum Job {
@@ -154,7 +154,7 @@ impl Writer {
         self.n_in_flight -= 1;
         match self.results.recv() {
             Ok(result) => result.map_err(StoreError::db("writing reports")),
-            Err(_) => Err(StoreError::Other("the database writer stopped".into())),
+            Err(_) => Err(StoreError::WriterStopped),
         }
     }
 
@@ -171,7 +171,7 @@ impl Writer {
                 self.n_in_flight += 1;
                 Ok(())
             }
-            _ => Err(StoreError::Other("the database writer stopped".into())),
+            _ => Err(StoreError::WriterStopped),
         }
     }
 

@@ -185,7 +185,7 @@ fn is_maildir(dir: &Path) -> bool {
 
 /// A directory's entries in the order of their names' bytes. Sorting by name, not by path,
 /// gives the same order (every entry has the same parent) without splitting each path into
-/// components at every comparison (100,000 entries: 0.2 s of CPU less).
+/// components at every comparison.
 fn sorted_entries(dir: &Path) -> io::Result<Vec<std::path::PathBuf>> {
     let mut names = fs::read_dir(dir)?
         .map(|e| e.map(|e| e.file_name()))

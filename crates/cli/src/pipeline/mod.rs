@@ -1,154 +1,44 @@
-//! `rua ingest`: unpack every input, parse aggregate payloads into the store, keep the rest.
+//! The ingest pipeline, shared by `rua ingest`, `rua fetch` and anything else that reads
+//! inputs into the store: an unpack [`Visitor`] that parses aggregate payloads (on parser
+//! threads when it has them, see `workers.rs`) and stores what becomes of every payload, in
+//! the order the payloads were found: a report, a duplicate, a conflict, another report kind
+//! (`other.rs`) or a reject with its bytes and reason.
+
+mod other;
+mod workers;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, mpsc};
 
-use indicatif::{ProgressBar, ProgressStyle};
-use rua_report::{ErrorKind, ParseError, Report};
+use indicatif::ProgressBar;
+use rua_report::aggregate::{ErrorKind, Report};
 use rua_store::{
-    Content, Origin, Outcome, ParsedReport, PayloadHash, PayloadTee, RejectRow, ReportWriter,
-    RunCounts, Store, StoreError,
+    Content, Origin, Outcome, ParsedReport, PayloadHash, PayloadTee, RejectRow, RunCounts, Store,
+    StoreError,
 };
 use rua_unpack::{
     IN_MEMORY_BYTES, Limits, Payload, PayloadKind, Provenance, UnpackError, Visitor, limit_exceeded,
 };
 
+use workers::{Job, Parsed, Unreadable, Workers, parse_in_memory};
+
 /// What one input may cost: the unpacker's limits and the parser's.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Bounds {
     pub unpack: Limits,
-    pub parse: rua_report::Options,
+    pub parse: rua_report::aggregate::Options,
 }
 
-/// Reads every input into the store as one ingest run.
-pub fn ingest(
-    store: &mut Store,
-    inputs: &[PathBuf],
-    bounds: &Bounds,
-    show_progress: bool,
-) -> anyhow::Result<RunCounts> {
-    let command = format!(
-        "ingest {}",
-        inputs
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
-    store.start_run(&command)?;
-    let progress = show_progress.then(|| {
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        bar
-    });
-    let n_workers = std::thread::available_parallelism().map_or(1, usize::from);
-    let mut visitor = Ingest::with_workers(store, progress.as_ref(), *bounds, n_workers);
-    let mut result = Ok(());
-    for input in inputs {
-        if let Err(e) = rua_unpack::unpack_path(input, &bounds.unpack, &mut visitor) {
-            result = Err(e);
-            break;
-        }
-    }
-    if result.is_ok() {
-        result = visitor.finish();
-    }
-    drop(visitor);
-    if let Some(bar) = &progress {
-        bar.finish_and_clear();
-    }
-    let counts = store.finish_run(result.is_err())?;
-    result?;
-    Ok(counts)
+/// Why the pipeline stopped (an input's own problems never stop it: they are rejects).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the parser threads stopped")]
+    ParsersStopped,
 }
 
-/// What `rua reparse` did.
-#[derive(Debug, Default)]
-pub struct Reparsed {
-    pub n_reparsed: u64,
-    pub n_failed: u64,
-    pub n_recovered: u64,
-}
-
-/// Parses a kept payload into `writer` and stores it: `Ok(Ok(()))` when stored,
-/// `Ok(Err(why))` when it is not a readable report (nothing is written), `Err` when the store
-/// failed.
-fn reread<R: std::io::BufRead>(
-    mut writer: ReportWriter<'_>,
-    reader: R,
-    origin: &Origin,
-    options: &rua_report::Options,
-) -> Result<Result<(), String>, StoreError> {
-    let mut tee = PayloadTee::new(reader, true);
-    match rua_report::parse_with(&mut tee, &mut writer, options) {
-        Ok(report) => match tee.finish() {
-            Ok(content) => writer.finish(&report, content, origin).map(|_| Ok(())),
-            Err(e) => writer.abort().map(|()| Err(e.to_string())),
-        },
-        Err(ParseError {
-            kind: ErrorKind::Sink(inner),
-            ..
-        }) => {
-            writer.abort()?;
-            Err(StoreError::from_sink(inner))
-        }
-        Err(e) => writer.abort().map(|()| Err(e.to_string())),
-    }
-}
-
-/// Parses every kept report again, replacing its rows, then retries rejected aggregate
-/// payloads; a report that no longer parses is left as it was (and warned about).
-pub fn reparse(store: &mut Store, options: &rua_report::Options) -> anyhow::Result<Reparsed> {
-    const BATCH: usize = 500;
-    store.start_run("reparse")?;
-    let mut done = Reparsed::default();
-    let mut from = 0;
-    loop {
-        let batch = store.stored_payloads(from, BATCH)?;
-        if batch.is_empty() {
-            break;
-        }
-        for stored in &batch {
-            from = stored.report_key + 1;
-            let writer = store.replace_report(stored)?;
-            match reread(writer, stored.reader(), &stored.origin, options)? {
-                Ok(()) => done.n_reparsed += 1,
-                Err(why) => {
-                    let (key, source) = (stored.report_key, &stored.origin.source);
-                    tracing::warn!(
-                        "report #{key} ({source}) no longer parses, kept as it was: {why}"
-                    );
-                    done.n_failed += 1;
-                }
-            }
-        }
-    }
-    store.commit()?;
-    let mut from = 0;
-    loop {
-        let batch = store.stored_rejects(from, BATCH)?;
-        if batch.is_empty() {
-            break;
-        }
-        for reject in &batch {
-            from = reject.reject_key + 1;
-            let writer = store.report()?;
-            if reread(writer, reject.reader(), &reject.origin, options)?.is_ok() {
-                store.forget_reject(reject.reject_key)?;
-                done.n_recovered += 1;
-            }
-        }
-    }
-    store.finish_run(false)?;
-    Ok(done)
-}
-
+/// A run's counts in one line, for the log.
 pub fn summary_line(c: &RunCounts) -> String {
     format!(
         "{} new reports, {} duplicates, {} conflicts, {} rejects, {} other reports; {} records, {} messages added",
@@ -191,129 +81,8 @@ const MAX_IN_FLIGHT: usize = 64;
 const MAX_IN_FLIGHT_BYTES: usize = 32 << 20;
 /// Emptied reports kept for reuse, at most: as many as can be in flight, so that a worker
 /// (nearly) never fills an empty one, whose buffers grow by reallocation, and the buffers a
-/// worker allocated are not freed here. With 8, 100,000 typical reports took 26-27 s, with
-/// this 22-24 s, for a few MiB more.
+/// worker allocated are not freed here (measured in docs/performance.md).
 const MAX_SPARE: usize = MAX_IN_FLIGHT;
-
-/// A payload for a worker: parse `bytes` into `report`.
-struct Job {
-    seq: u64,
-    report: ParsedReport,
-    bytes: Vec<u8>,
-    hash: PayloadHash,
-    /// The same bytes as one gzip member as received, if they came so.
-    gzip: Option<Vec<u8>>,
-    keep_raw: bool,
-    options: rua_report::Options,
-}
-
-/// A worker's result.
-struct Parsed {
-    seq: u64,
-    report: ParsedReport,
-    result: Result<Report, Unreadable>,
-    content: Content,
-}
-
-/// Why a payload held in memory is not a report.
-enum Unreadable {
-    Parse(ParseError),
-    /// The parser panicked: a bug, but the payload is kept and the run goes on.
-    Panic(String),
-}
-
-/// Parses a payload held in memory: what a worker does, or this thread when there are none.
-fn parse_in_memory(
-    report: &mut ParsedReport,
-    bytes: &[u8],
-    hash: PayloadHash,
-    gzip: Option<Vec<u8>>,
-    keep_raw: bool,
-    options: &rua_report::Options,
-) -> (Result<Report, Unreadable>, Content) {
-    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        rua_report::parse_bytes_with(bytes, &mut *report, options)
-    }));
-    let result = match parsed {
-        Ok(Ok(parsed)) => Ok(parsed),
-        Ok(Err(e)) => Err(Unreadable::Parse(e)),
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Err(Unreadable::Panic(what))
-        }
-    };
-    // A failed payload is kept whole as a reject, so its bytes are always kept.
-    let content = Content::of_hashed(bytes, hash, gzip, keep_raw || result.is_err());
-    (result, content)
-}
-
-/// Parser threads fed through one queue.
-struct Workers {
-    jobs: Option<mpsc::Sender<Job>>,
-    results: mpsc::Receiver<Parsed>,
-    threads: Vec<std::thread::JoinHandle<()>>,
-}
-
-impl Workers {
-    fn start(n: usize) -> Workers {
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
-        let (done, results) = mpsc::channel();
-        let threads = (0..n)
-            .filter_map(|i| {
-                let queue = Arc::clone(&queue);
-                let done = done.clone();
-                std::thread::Builder::new()
-                    .name(format!("rua-parse-{i}"))
-                    .spawn(move || {
-                        loop {
-                            let job = match queue.lock() {
-                                Ok(queue) => queue.recv(),
-                                Err(_) => return,
-                            };
-                            let Ok(mut job) = job else { return };
-                            let (result, content) = parse_in_memory(
-                                &mut job.report,
-                                &job.bytes,
-                                job.hash,
-                                job.gzip,
-                                job.keep_raw,
-                                &job.options,
-                            );
-                            let parsed = Parsed {
-                                seq: job.seq,
-                                report: job.report,
-                                result,
-                                content,
-                            };
-                            if done.send(parsed).is_err() {
-                                return;
-                            }
-                        }
-                    })
-                    .ok()
-            })
-            .collect();
-        Workers {
-            jobs: Some(jobs),
-            results,
-            threads,
-        }
-    }
-}
-
-impl Drop for Workers {
-    fn drop(&mut self) {
-        self.jobs = None;
-        for thread in self.threads.drain(..) {
-            let _ = thread.join();
-        }
-    }
-}
 
 fn origin(p: &Provenance) -> Origin {
     let message = p.message.as_ref();
@@ -359,7 +128,7 @@ impl<'a> Ingest<'a> {
     }
 
     /// Stores every payload still with the workers.
-    pub fn finish(&mut self) -> Result<(), StoreError> {
+    pub fn finish(&mut self) -> Result<(), IngestError> {
         while !self.in_flight.is_empty() {
             self.settle_next()?;
         }
@@ -367,7 +136,7 @@ impl<'a> Ingest<'a> {
     }
 
     /// Waits for the oldest payload with the workers and stores it.
-    fn settle_next(&mut self) -> Result<(), StoreError> {
+    fn settle_next(&mut self) -> Result<(), IngestError> {
         let Some((seq, prov, n_bytes)) = self.in_flight.pop_front() else {
             return Ok(());
         };
@@ -381,7 +150,7 @@ impl<'a> Ingest<'a> {
                 Some(Ok(parsed)) => {
                     self.arrived.insert(parsed.seq, parsed);
                 }
-                _ => return Err(StoreError::Other("the parser threads stopped".into())),
+                _ => return Err(IngestError::ParsersStopped),
             }
         };
         let Parsed {
@@ -402,7 +171,7 @@ impl<'a> Ingest<'a> {
         report: &mut ParsedReport,
         result: Result<Report, Unreadable>,
         content: Content,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), IngestError> {
         match result {
             Ok(parsed) => {
                 let outcome = self
@@ -445,7 +214,7 @@ impl<'a> Ingest<'a> {
         prov: &Provenance,
         bytes: Vec<u8>,
         gzip: Option<&[u8]>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), IngestError> {
         // The same bytes again (a file or mail read before): a duplicate without parsing.
         let hash = PayloadHash::of(&bytes);
         if let Some(of) = self.store.known_report_payload(hash, bytes.len() as u64) {
@@ -478,7 +247,7 @@ impl<'a> Ingest<'a> {
             options: self.bounds.parse,
         };
         if jobs.send(job).is_err() {
-            return Err(StoreError::Other("the parser threads stopped".into()));
+            return Err(IngestError::ParsersStopped);
         }
         self.in_flight.push_back((seq, prov.clone(), n_bytes));
         self.in_flight_bytes += n_bytes;
@@ -524,7 +293,7 @@ impl<'a> Ingest<'a> {
         code: &str,
         reason: String,
         content: Content,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), IngestError> {
         if code == "not_report" && p.message.is_some() {
             // Mailboxes collect bounces and newsletters too: worth a note, not a cron mail.
             tracing::info!("kept {p}: {reason}");
@@ -548,7 +317,7 @@ impl<'a> Ingest<'a> {
         prov: &Provenance,
         e: &std::io::Error,
         container: Option<&[u8]>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), IngestError> {
         let code = unreadable_code(e, "read_error");
         let reason = format!("cannot read payload: {e}");
         self.keep_reject(prov, "aggregate", code, reason, content_of(container))
@@ -557,7 +326,7 @@ impl<'a> Ingest<'a> {
     /// An aggregate payload of up to [`IN_MEMORY_BYTES`] (as the unpacker holds them) is read
     /// into memory and parsed in place, on a worker if there are any; a larger one is parsed
     /// as a stream on the unpacking thread.
-    fn aggregate(&mut self, payload: Payload<'_>) -> Result<(), StoreError> {
+    fn aggregate(&mut self, payload: Payload<'_>) -> Result<(), IngestError> {
         let prov = payload.provenance;
         let mut bytes = Vec::new();
         let read = (&mut *payload.reader)
@@ -582,7 +351,16 @@ impl<'a> Ingest<'a> {
         // The tee keeps the bytes whatever happens, so a failed report is kept whole.
         let mut tee = PayloadTee::new(&mut input, true);
         let mut writer = self.store.report()?;
-        match rua_report::parse_with(&mut tee, &mut writer, &self.bounds.parse) {
+        let parsed = rua_report::aggregate::parse_with(&mut tee, &mut writer, &self.bounds.parse);
+        let parsed = match parsed {
+            Ok(parsed) => parsed,
+            // The store failed while taking records: that is fatal, not the report's fault.
+            Err(store) => {
+                writer.abort()?;
+                return Err(store.into());
+            }
+        };
+        match parsed {
             Ok(report) => match tee.finish() {
                 Ok(content) => {
                     let outcome = writer.finish(&report, content, &origin(prov))?;
@@ -596,14 +374,6 @@ impl<'a> Ingest<'a> {
             },
             Err(e) => {
                 writer.abort()?;
-                let e = match e {
-                    // The store failed while taking records: that is fatal, not the report.
-                    ParseError {
-                        kind: ErrorKind::Sink(inner),
-                        ..
-                    } => return Err(StoreError::from_sink(inner)),
-                    e => e,
-                };
                 let code = unreadable_code(&e, e.kind.code());
                 // Keep the whole payload: read what the parser left, within the limits.
                 let _ = std::io::copy(&mut tee, &mut std::io::sink());
@@ -616,75 +386,6 @@ impl<'a> Ingest<'a> {
                     _ => content_of(payload.container_bytes),
                 };
                 self.keep_reject(prov, "aggregate", code, e.to_string(), content)
-            }
-        }
-    }
-}
-
-impl Ingest<'_> {
-    /// Keeps a payload that is not an aggregate report: an SMTP TLS or failure report in
-    /// `other_payloads` (read into memory up to `max_other_report_bytes`), anything else as a
-    /// `not_report` reject. Neither is ever held whole past its bound: a payload that is
-    /// larger is kept as it arrived (the container's bytes, e.g. the gzip attachment) when
-    /// those are in memory, else as its first bytes up to the bound, and only as much of it
-    /// is decompressed as was needed to tell what it is.
-    fn other(&mut self, payload: Payload<'_>) -> Result<(), StoreError> {
-        let kind = payload.kind;
-        let bound = match kind {
-            PayloadKind::NotReport => IN_MEMORY_BYTES,
-            _ => self.bounds.unpack.max_other_report_bytes,
-        };
-        let mut bytes = Vec::new();
-        let read = (&mut *payload.reader)
-            .take(bound + 1)
-            .read_to_end(&mut bytes);
-        let prov = payload.provenance;
-        let is_whole = match read {
-            Ok(n) => n as u64 <= bound,
-            Err(e) => {
-                let code = unreadable_code(&e, "read_error");
-                let content = content_of(payload.container_bytes);
-                return self.keep_reject(prov, kind.as_str(), code, e.to_string(), content);
-            }
-        };
-        // What is kept: the payload (as the gzip it came in, when it did), or past the bound
-        // what it arrived in, or what was read of it.
-        let content = match (is_whole, payload.container_bytes) {
-            (true, _) => Content::of(&bytes, payload.gzip.map(<[u8]>::to_vec)),
-            (false, Some(container)) => Content::of(container, None),
-            (false, None) => {
-                bytes.truncate(bound as usize);
-                Content::of(&bytes, None)
-            }
-        };
-        let kept = if payload.container_bytes.is_some() {
-            "kept as received"
-        } else {
-            "its first bytes kept"
-        };
-        match (kind, is_whole) {
-            (PayloadKind::NotReport, true) => {
-                self.n_not_report += 1;
-                let reason = "not a DMARC, SMTP TLS or failure report".to_owned();
-                self.keep_reject(prov, "not_report", "not_report", reason, content)
-            }
-            (PayloadKind::NotReport, false) => {
-                self.n_not_report += 1;
-                let reason = format!(
-                    "not a DMARC, SMTP TLS or failure report (more than {bound} bytes once decompressed; read no further, {kept})"
-                );
-                self.keep_reject(prov, "not_report", "not_report", reason, content)
-            }
-            (_, true) => self
-                .store
-                .other_payload(kind.as_str(), origin(prov), content)
-                .map(|_| ()),
-            (_, false) => {
-                let reason = format!(
-                    "{} report larger than the limit of {bound} bytes (limits.max_other_report_bytes; {kept})",
-                    kind.as_str()
-                );
-                self.keep_reject(prov, kind.as_str(), "limit_report_size", reason, content)
             }
         }
     }
@@ -713,9 +414,9 @@ fn content_of(bytes: Option<&[u8]>) -> Content {
 }
 
 impl Visitor for Ingest<'_> {
-    type Error = StoreError;
+    type Error = IngestError;
 
-    fn payload(&mut self, payload: Payload<'_>) -> Result<(), StoreError> {
+    fn payload(&mut self, payload: Payload<'_>) -> Result<(), IngestError> {
         let result = match payload.kind {
             PayloadKind::Aggregate => self.aggregate(payload),
             PayloadKind::SmtpTls | PayloadKind::Failure | PayloadKind::NotReport => {
@@ -731,7 +432,7 @@ impl Visitor for Ingest<'_> {
         p: &Provenance,
         error: UnpackError,
         bytes: Option<&[u8]>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), IngestError> {
         let content = content_of(bytes);
         let result = self.keep_reject(p, "container", error.code(), error.to_string(), content);
         self.tick();

@@ -2,9 +2,6 @@
 
 use std::fmt;
 
-/// What the record sink may fail with (the store's own error, boxed).
-pub type SinkError = Box<dyn std::error::Error + Send + Sync + 'static>;
-
 /// A document that is not a readable aggregate report, with where the problem is.
 #[derive(Debug)]
 pub struct ParseError {
@@ -37,8 +34,6 @@ pub enum ErrorKind {
     InvalidValue { raw: String },
     #[error("element text longer than the limit of {limit} bytes")]
     TextTooLong { limit: usize },
-    #[error("record sink failed: {0}")]
-    Sink(SinkError),
     /// The input itself failed (a decompression error, a size limit).
     #[error("cannot read the document: {0}")]
     Read(std::io::Error),
@@ -57,7 +52,6 @@ impl ErrorKind {
             ErrorKind::Missing(_) => "missing_element",
             ErrorKind::InvalidValue { .. } => "invalid_value",
             ErrorKind::TextTooLong { .. } => "limit_text",
-            ErrorKind::Sink(_) => "sink",
             ErrorKind::Read(_) => "read_error",
         }
     }
@@ -77,7 +71,6 @@ impl std::error::Error for ParseError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {
             ErrorKind::Xml(e) => Some(e),
-            ErrorKind::Sink(e) => Some(e.as_ref()),
             ErrorKind::Read(e) => Some(e),
             _ => None,
         }

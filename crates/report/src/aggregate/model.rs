@@ -1,10 +1,9 @@
 //! The report model: what one aggregate report says, raw values beside normalized ones.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::net::IpAddr;
 
-use crate::vocab::Vocabulary;
+use crate::vocab::{Vocabulary, vocabulary};
 
 /// An enumerated value as the reporter wrote it (`raw`, trimmed) and as rua understands it
 /// (`value`). `value` is `None` when the element was absent, empty, `nil`, or unknown; an
@@ -70,7 +69,7 @@ pub struct Report {
 impl Report {
     /// True when the document uses the RFC 9990 (DMARCbis) namespace.
     pub fn is_dmarcbis(&self) -> bool {
-        self.namespace.as_deref() == Some(crate::DMARC_2_NAMESPACE)
+        self.namespace.as_deref() == Some(super::DMARC_2_NAMESPACE)
     }
 }
 
@@ -209,29 +208,7 @@ pub struct Warning {
     pub count: u64,
 }
 
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-string_enum! {
+vocabulary! {
     /// Codes for what the parser tolerated; stable, stored in the database.
     WarningCode {
         UnknownValue => "unknown_value",
@@ -259,27 +236,38 @@ string_enum! {
     }
 }
 
-string_enum! {
+vocabulary! {
     /// `p`, `sp`, `np`.
     Policy { None => "none", Quarantine => "quarantine", Reject => "reject" }
 }
 
-string_enum! {
+vocabulary! {
     /// `policy_evaluated/disposition`; RFC 9990 adds `pass`.
     Disposition { None => "none", Pass => "pass", Quarantine => "quarantine", Reject => "reject" }
 }
 
-string_enum! {
+vocabulary! {
     /// `adkim`, `aspf`.
     Alignment { Relaxed => "r", Strict => "s" }
+    aliases { "relaxed" => Relaxed, "strict" => Strict }
 }
 
-string_enum! {
-    /// `policy_evaluated/dkim` and `/spf`: the receiver's DMARC-level verdict.
+vocabulary! {
+    /// `policy_evaluated/dkim` and `/spf`: the receiver's DMARC-level verdict. Anything else
+    /// a receiver writes there (none, softfail, ...) did not pass DMARC for that mechanism.
     Verdict { Pass => "pass", Fail => "fail" }
+    aliases {
+        "none" => Fail,
+        "softfail" => Fail,
+        "hardfail" => Fail,
+        "neutral" => Fail,
+        "temperror" => Fail,
+        "permerror" => Fail,
+        "policy" => Fail,
+    }
 }
 
-string_enum! {
+vocabulary! {
     /// DKIM and SPF results (RFC 8601 words).
     AuthResult {
         None => "none",
@@ -291,14 +279,25 @@ string_enum! {
         TempError => "temperror",
         PermError => "permerror",
     }
+    // The RFC 7489 XSD notes "TempError commonly implemented as 'unknown'" and "PermError
+    // commonly implemented as 'error'"; docomo writes `hardfail`, nfm.net DKIM `invalid`.
+    aliases {
+        "hardfail" => Fail,
+        "unknown" => TempError,
+        "error" => PermError,
+        "invalid" => PermError,
+        "temp_error" => TempError,
+        "perm_error" => PermError,
+    }
 }
 
-string_enum! {
+vocabulary! {
     /// `auth_results/spf/scope`.
     SpfScope { Helo => "helo", Mfrom => "mfrom" }
+    aliases { "mail_from" => Mfrom, "mailfrom" => Mfrom }
 }
 
-string_enum! {
+vocabulary! {
     /// `reason/type`; `forwarded` and `sampled_out` are RFC 7489 only, `policy_test_mode`
     /// RFC 9990 only.
     OverrideType {
@@ -312,12 +311,13 @@ string_enum! {
     }
 }
 
-string_enum! {
+vocabulary! {
     /// RFC 9990 `testing` (the `t=` tag).
     Testing { No => "n", Yes => "y" }
+    aliases { "no" => No, "yes" => Yes }
 }
 
-string_enum! {
+vocabulary! {
     /// RFC 9990 `discovery_method`.
     DiscoveryMethod { Psl => "psl", Treewalk => "treewalk" }
 }

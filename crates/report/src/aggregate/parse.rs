@@ -9,24 +9,35 @@ use quick_xml::Reader;
 use quick_xml::errors::SyntaxError;
 use quick_xml::events::{BytesStart, Event};
 
-use crate::error::{ErrorKind, ParseError, SinkError};
-use crate::lossy::Utf8Lossy;
-use crate::model::{
+use super::error::{ErrorKind, ParseError};
+use super::model::{
     Coded, DkimResult, OverrideReason, Record, Report, SpfResult, Warning, WarningCode,
 };
+use crate::lossy::Utf8Lossy;
 use crate::vocab::{Reading, Vocabulary, read_word};
 
 /// Receives each record while the document is read. The record is reused afterwards: copy
-/// what you keep.
+/// what you keep. A sink that fails (its database, say) stops the parse with its own error,
+/// which the parse returns as it was.
 pub trait RecordSink {
-    fn record(&mut self, record: &Record) -> Result<(), SinkError>;
+    type Error;
+
+    fn record(&mut self, record: &Record) -> Result<(), Self::Error>;
 }
 
-impl<F: FnMut(&Record) -> Result<(), SinkError>> RecordSink for F {
-    fn record(&mut self, record: &Record) -> Result<(), SinkError> {
-        self(record)
+/// A closure that takes every record and cannot fail.
+impl<F: FnMut(&Record)> RecordSink for F {
+    type Error = std::convert::Infallible;
+
+    fn record(&mut self, record: &Record) -> Result<(), Self::Error> {
+        self(record);
+        Ok(())
     }
 }
+
+/// What a parse comes to: the report or what is wrong with the document (inner), unless the
+/// sink failed (outer, the sink's own error).
+pub type Parsed<E> = Result<Result<Report, ParseError>, E>;
 
 /// Limits on what one document may make the parser hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,10 +64,7 @@ impl Default for Options {
 ///
 /// Records reach the sink before the document has been read to its end: if this returns an
 /// error, discard what the sink received.
-pub fn parse<R: BufRead, S: RecordSink + ?Sized>(
-    input: R,
-    sink: &mut S,
-) -> Result<Report, ParseError> {
+pub fn parse<R: BufRead, S: RecordSink + ?Sized>(input: R, sink: &mut S) -> Parsed<S::Error> {
     parse_with(input, sink, &Options::default())
 }
 
@@ -65,7 +73,7 @@ pub fn parse_with<R: BufRead, S: RecordSink + ?Sized>(
     input: R,
     sink: &mut S,
     options: &Options,
-) -> Result<Report, ParseError> {
+) -> Parsed<S::Error> {
     parse_windows(input, sink, WINDOW_BYTES, options)
 }
 
@@ -79,7 +87,7 @@ pub fn parse_in_windows<R: BufRead, S: RecordSink + ?Sized>(
     input: R,
     sink: &mut S,
     window: usize,
-) -> Result<Report, ParseError> {
+) -> Parsed<S::Error> {
     parse_windows(input, sink, window, &Options::default())
 }
 
@@ -88,7 +96,7 @@ fn parse_windows<R: BufRead, S: RecordSink + ?Sized>(
     sink: &mut S,
     window: usize,
     options: &Options,
-) -> Result<Report, ParseError> {
+) -> Parsed<S::Error> {
     let mut source = Utf8Lossy::new(input);
     let mut parser = Parser::new(options);
     let result = parser.run_windows(&mut source, sink, window.max(1));
@@ -105,10 +113,7 @@ fn parse_windows<R: BufRead, S: RecordSink + ?Sized>(
 /// Parses a report held in memory. Valid UTF-8 (the usual case) is read in place, without
 /// copying events into a buffer; anything else goes through the same repair as [`parse`].
 /// The result is the same either way.
-pub fn parse_bytes<S: RecordSink + ?Sized>(
-    bytes: &[u8],
-    sink: &mut S,
-) -> Result<Report, ParseError> {
+pub fn parse_bytes<S: RecordSink + ?Sized>(bytes: &[u8], sink: &mut S) -> Parsed<S::Error> {
     parse_bytes_with(bytes, sink, &Options::default())
 }
 
@@ -117,7 +122,7 @@ pub fn parse_bytes_with<S: RecordSink + ?Sized>(
     bytes: &[u8],
     sink: &mut S,
     options: &Options,
-) -> Result<Report, ParseError> {
+) -> Parsed<S::Error> {
     let bom = leading_boms(bytes);
     let text = &bytes[bom..];
     if std::str::from_utf8(text).is_err() {
@@ -126,8 +131,8 @@ pub fn parse_bytes_with<S: RecordSink + ?Sized>(
     let mut parser = Parser::new(options);
     let result = match parser.run(&mut Borrowed::new(text, 0), sink) {
         Ok(Stop::Closed) => Ok(()),
-        Ok(Stop::Eof) => Err(parser.eof()),
-        Err(failure) => Err(failure),
+        Ok(Stop::Eof) => Err(parser.eof().into()),
+        Err(halt) => Err(halt),
     };
     parser.conclude(result, bom as u64, None)
 }
@@ -201,11 +206,8 @@ impl<'i> Borrowed<'i> {
 /// Parses a report held in memory and collects its records (for tests and small inputs).
 pub fn parse_to_vec(bytes: &[u8]) -> Result<(Report, Vec<Record>), ParseError> {
     let mut records = Vec::new();
-    let report = parse_bytes(bytes, &mut |r: &Record| {
-        records.push(r.clone());
-        Ok(())
-    })?;
-    Ok((report, records))
+    let Ok(parsed) = parse_bytes(bytes, &mut |r: &Record| records.push(r.clone()));
+    Ok((parsed?, records))
 }
 
 /// Where the parser is: one entry per open element.
@@ -367,7 +369,20 @@ impl Warnings {
     }
 }
 
+/// What is wrong with the document, and where.
 type Failure = (ErrorKind, u64);
+
+/// Why a parse stopped early: the document, or the sink.
+enum Halt<E> {
+    Document(Failure),
+    Sink(E),
+}
+
+impl<E> From<Failure> for Halt<E> {
+    fn from(failure: Failure) -> Self {
+        Halt::Document(failure)
+    }
+}
 
 #[derive(Debug, Default)]
 struct Parser {
@@ -414,13 +429,13 @@ impl Parser {
     /// The report (with its warnings, offsets counted from the input's first byte) or the
     /// error, from what [`Parser::run`] returned. `invalid` is how many bytes were not UTF-8
     /// and where the first was.
-    fn conclude(
+    fn conclude<E>(
         mut self,
-        result: Result<(), Failure>,
+        result: Result<(), Halt<E>>,
         bom: u64,
         invalid: Option<(u64, u64)>,
-    ) -> Result<Report, ParseError> {
-        match result {
+    ) -> Parsed<E> {
+        Ok(match result {
             Ok(()) => {
                 if let Some((n_invalid, offset)) = invalid {
                     self.warnings
@@ -436,12 +451,13 @@ impl Parser {
                 }
                 Ok(report)
             }
-            Err((kind, offset)) => Err(ParseError {
+            Err(Halt::Document((kind, offset))) => Err(ParseError {
                 kind,
                 path: self.path,
                 offset: offset + bom,
             }),
-        }
+            Err(Halt::Sink(e)) => return Err(e),
+        })
     }
 
     /// Reads a stream window by window, each parsed in place like a document in memory (much
@@ -455,7 +471,7 @@ impl Parser {
         source: &mut Utf8Lossy<R>,
         sink: &mut S,
         window: usize,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Halt<S::Error>> {
         let mut buf: Vec<u8> = Vec::with_capacity(window);
         // Stream position of `buf[0]`, and how many bytes `buf` should hold before parsing.
         let (mut base, mut want) = (0u64, window);
@@ -466,7 +482,10 @@ impl Parser {
                 }
                 let chunk = match source.fill_buf() {
                     Ok(chunk) => chunk,
-                    Err(e) => return Err((ErrorKind::Read(e), base + buf.len() as u64)),
+                    Err(e) => {
+                        let at = base + buf.len() as u64;
+                        return Err(Halt::Document((ErrorKind::Read(e), at)));
+                    }
                 };
                 if chunk.is_empty() {
                     break true;
@@ -506,19 +525,20 @@ impl Parser {
                 // much of it the window held, and a failure there is the input's.
                 Ok(Stop::Closed) => {
                     let at = base + buf.len() as u64;
-                    return drain(source).map_err(|e| (ErrorKind::Read(e), at));
+                    return drain(source).map_err(|e| Halt::Document((ErrorKind::Read(e), at)));
                 }
-                Ok(Stop::Eof) if is_final => return Err(self.eof()),
+                Ok(Stop::Eof) if is_final => return Err(self.eof().into()),
                 Ok(Stop::Eof) => end,
                 // Markup cut by the window's end: from its `<` on, again with more bytes.
-                Err((ErrorKind::Xml(quick_xml::Error::Syntax(e)), _))
+                Err(Halt::Document((ErrorKind::Xml(quick_xml::Error::Syntax(e)), _)))
                     if !is_final && e != SyntaxError::InvalidBangMarkup =>
                 {
                     let consumed = (self.offset - base) as usize;
                     // Markup (a comment, a tag) longer than any allowed is not read on.
                     if consumed == 0 && buf.len() > self.max_event(window) {
                         let limit = self.max_text;
-                        return Err((ErrorKind::TextTooLong { limit }, self.offset));
+                        let failure = (ErrorKind::TextTooLong { limit }, self.offset);
+                        return Err(failure.into());
                     }
                     consumed
                 }
@@ -539,12 +559,12 @@ impl Parser {
         &mut self,
         reader: &mut Borrowed<'_>,
         sink: &mut S,
-    ) -> Result<Stop, Failure> {
+    ) -> Result<Stop, Halt<S::Error>> {
         loop {
             self.offset = reader.buffer_position();
             let event = match reader.next_event() {
                 Ok(event) => event,
-                Err(e) => return Err((ErrorKind::Xml(e), reader.error_position())),
+                Err(e) => return Err((ErrorKind::Xml(e), reader.error_position()).into()),
             };
             match event {
                 Event::Start(e) => self.start(&e)?,
@@ -732,9 +752,13 @@ impl Parser {
     }
 
     /// Closes the innermost element; true when the report is complete.
-    fn end<S: RecordSink + ?Sized>(&mut self, name: &str, sink: &mut S) -> Result<bool, Failure> {
+    fn end<S: RecordSink + ?Sized>(
+        &mut self,
+        name: &str,
+        sink: &mut S,
+    ) -> Result<bool, Halt<S::Error>> {
         let Some(&(node, len)) = self.stack.last() else {
-            return Err(self.mismatched("", name));
+            return Err(self.mismatched("", name).into());
         };
         if self.open_name(self.stack.len() - 1) != name {
             self.close_unclosed(name)?;
@@ -823,9 +847,12 @@ impl Parser {
         (kind, self.offset)
     }
 
-    fn finish_record<S: RecordSink + ?Sized>(&mut self, sink: &mut S) -> Result<(), Failure> {
+    fn finish_record<S: RecordSink + ?Sized>(
+        &mut self,
+        sink: &mut S,
+    ) -> Result<(), Halt<S::Error>> {
         if !self.has_count {
-            return Err((ErrorKind::Missing("row/count"), self.offset));
+            return Err((ErrorKind::Missing("row/count"), self.offset).into());
         }
         if self.record.source_ip_raw.is_empty() {
             self.warn(WarningCode::InvalidIp, Some(""));
@@ -835,8 +862,7 @@ impl Parser {
         }
         self.report.n_records += 1;
         self.report.n_messages = self.report.n_messages.saturating_add(self.record.count);
-        sink.record(&self.record)
-            .map_err(|e| (ErrorKind::Sink(e), self.offset))
+        sink.record(&self.record).map_err(Halt::Sink)
     }
 
     fn finish_report(&mut self) -> Result<(), Failure> {
@@ -1118,6 +1144,12 @@ fn parse_ip(v: &str) -> Option<IpAddr> {
 mod tests {
     use super::*;
 
+    /// What a parse whose sink cannot fail says of the document.
+    fn document(parsed: Parsed<std::convert::Infallible>) -> Result<Report, ParseError> {
+        let Ok(document) = parsed;
+        document
+    }
+
     const MINIMAL: &str = r#"<?xml version="1.0"?>
 <feedback>
   <report_metadata><org_name>example.net</org_name><report_id>r1</report_id>
@@ -1199,15 +1231,15 @@ mod tests {
             max_text_bytes: 1000,
         };
         let fails = |doc: &str| {
-            let mut records = |_: &Record| Ok(());
-            let in_memory =
-                parse_bytes_with(doc.as_bytes(), &mut records, &options).expect_err("too long");
-            let streamed = parse_windows(
+            let mut records = |_: &Record| {};
+            let in_memory = document(parse_bytes_with(doc.as_bytes(), &mut records, &options))
+                .expect_err("too long");
+            let streamed = document(parse_windows(
                 std::io::BufReader::with_capacity(64, doc.as_bytes()),
                 &mut records,
                 64,
                 &options,
-            )
+            ))
             .expect_err("too long");
             assert_eq!(in_memory.to_string(), streamed.to_string());
             assert_eq!(in_memory.kind.code(), "limit_text");
@@ -1236,29 +1268,27 @@ mod tests {
             "<report_metadata>",
             &format!("<report_metadata><!--{long}-->"),
         );
-        let mut records = |_: &Record| Ok(());
-        let streamed = parse_windows(
+        let mut records = |_: &Record| {};
+        let streamed = document(parse_windows(
             std::io::BufReader::with_capacity(64, comment.as_bytes()),
             &mut records,
             64,
             &options,
-        );
+        ));
         assert_eq!(streamed.expect_err("too long").kind.code(), "limit_text");
         // Up to the limit, all is well.
         let fits = MINIMAL.replace(
             "example.net</org_name>",
             &format!("{}</org_name>", "x".repeat(1000)),
         );
-        assert!(parse_bytes_with(fits.as_bytes(), &mut records, &options).is_ok());
-        assert!(
-            parse_windows(
-                std::io::BufReader::with_capacity(64, fits.as_bytes()),
-                &mut records,
-                64,
-                &options
-            )
-            .is_ok()
+        assert!(document(parse_bytes_with(fits.as_bytes(), &mut records, &options)).is_ok());
+        let streamed = parse_windows(
+            std::io::BufReader::with_capacity(64, fits.as_bytes()),
+            &mut records,
+            64,
+            &options,
         );
+        assert!(document(streamed).is_ok());
     }
 
     #[test]
@@ -1311,20 +1341,21 @@ mod tests {
         // Markup (so that a window ends after the root), an invalid byte, and the start of
         // a sequence that the end of input cuts short.
         doc.extend_from_slice(b"\njunk <x \xFF\xE2\x82");
-        let whole = parse_bytes(&doc, &mut |_: &Record| Ok(())).expect("parses");
+        let whole = document(parse_bytes(&doc, &mut |_: &Record| {})).expect("parses");
         let invalid = whole
             .warnings
             .iter()
             .find(|w| w.code == WarningCode::InvalidUtf8);
         assert_eq!(invalid.map(|w| w.count), Some(3));
         for window in [1, 16, 300] {
-            let streamed = parse_in_windows(&doc[..], &mut |_: &Record| Ok(()), window);
+            let streamed = document(parse_in_windows(&doc[..], &mut |_: &Record| {}, window));
             assert_eq!(streamed.expect("parses"), whole, "{window}-byte windows");
         }
         for cut in [MINIMAL.len(), MINIMAL.len() / 2] {
             let failing = std::io::Read::chain(&MINIMAL.as_bytes()[..cut], Failing);
             let input = std::io::BufReader::new(failing);
-            let err = parse_in_windows(input, &mut |_: &Record| Ok(()), 64).expect_err("fails");
+            let err = document(parse_in_windows(input, &mut |_: &Record| {}, 64));
+            let err = err.expect_err("fails");
             assert_eq!(err.kind.code(), "read_error", "{err}");
         }
     }
@@ -1339,10 +1370,10 @@ mod tests {
         for n_boms in 0..3 {
             let mut doc = crate::lossy::BOM.repeat(n_boms);
             doc.extend_from_slice(cut.as_bytes());
-            let err = parse_bytes(&doc, &mut |_: &Record| Ok(())).expect_err("fails");
+            let err = document(parse_bytes(&doc, &mut |_: &Record| {})).expect_err("fails");
             assert_eq!(err.offset, (3 * n_boms + at) as u64, "{n_boms} marks");
             for window in 1..24 {
-                let streamed = parse_in_windows(&doc[..], &mut |_: &Record| Ok(()), window);
+                let streamed = document(parse_in_windows(&doc[..], &mut |_: &Record| {}, window));
                 let streamed = streamed.expect_err("fails");
                 assert_eq!(
                     streamed.to_string(),

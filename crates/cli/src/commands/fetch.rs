@@ -8,14 +8,62 @@
 //! where deduplication makes it harmless; nothing is ever moved or deleted before its commit.
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use anyhow::Context as _;
 
 use rua_imap::{Account, Action, Client, IdleOutcome, ImapError};
 use rua_store::{Content, FolderState, OpenOptions, Origin, RejectRow, Store, StoreError};
 
-use crate::ingest::{Bounds, Ingest};
+use crate::exit;
+use crate::pipeline::{Bounds, Ingest, IngestError, summary_line};
+use crate::settings::{Settings, mailboxes};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Keep running: wait for new mail with IDLE (or polling) until SIGTERM or SIGINT.
+    #[arg(long)]
+    watch: bool,
+    /// Only the mailbox with this name.
+    #[arg(long)]
+    mailbox: Option<String>,
+}
+
+pub fn run(args: &Args, settings: &Settings) -> anyhow::Result<u8> {
+    let accounts = mailboxes(settings, args.mailbox.as_deref())?;
+    let target = Target {
+        db: &settings.db,
+        options: settings.ingest_options(settings.keep_raw),
+        limits: settings.limits,
+    };
+    let stop = stop_flag()?;
+    if args.watch {
+        watch(&target, &accounts, &stop)?;
+        return Ok(exit::OK);
+    }
+    let pass = fetch_once(&target, &accounts, &stop)?;
+    Ok(if pass.n_unreachable == accounts.len() as u64 {
+        exit::CANNOT_CONNECT
+    } else if pass.n_unreachable > 0 || pass.n_failed > 0 || pass.n_rejected > 0 {
+        exit::REJECTS
+    } else if pass.n_messages == 0 {
+        exit::NOTHING_TO_DO
+    } else {
+        exit::OK
+    })
+}
+
+/// SIGTERM and SIGINT raise the returned flag; long-running work checks it between batches.
+fn stop_flag() -> anyhow::Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .context("cannot install the signal handler")?;
+    }
+    Ok(stop)
+}
 
 /// What became of one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,9 +137,15 @@ fn classify(
 #[derive(Debug, thiserror::Error)]
 enum MailboxError {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Ingest(#[from] IngestError),
     #[error(transparent)]
     Imap(#[from] ImapError),
+}
+
+impl From<StoreError> for MailboxError {
+    fn from(e: StoreError) -> Self {
+        MailboxError::Ingest(e.into())
+    }
 }
 
 /// Records a message over the size limit as a reject without downloading it.
@@ -221,7 +275,7 @@ fn read_folder(
             rua_unpack::unpack_message(&source, bytes, &limits.unpack, &mut visitor)?;
             let n_not_report = visitor.n_not_report;
             handled.push((uid, classify(before, store.counts(), n_not_report)));
-            Ok::<_, StoreError>(())
+            Ok::<_, IngestError>(())
         })?;
         fetched?;
         pass.count(&handled);
@@ -249,7 +303,7 @@ pub fn fetch_once(
     accounts: &[Account],
     stop: &AtomicBool,
 ) -> anyhow::Result<Pass> {
-    let mut store = crate::open_store(target.db, &target.options)?;
+    let mut store = crate::settings::open_store(target.db, &target.options)?;
     store.start_run("fetch")?;
     let mut total = Pass::default();
     let mut fatal = None;
@@ -260,7 +314,7 @@ pub fn fetch_once(
                 client.logout();
                 match result {
                     Ok(pass) => pass,
-                    Err(MailboxError::Store(e)) => {
+                    Err(MailboxError::Ingest(e)) => {
                         fatal = Some(e);
                         break;
                     }
@@ -273,10 +327,21 @@ pub fn fetch_once(
                     }
                 }
             }
-            Err(e) => {
+            // No session (address, certificate, credentials): the mailbox is unreachable,
+            // and when every one is, rua exits with "cannot connect".
+            Err(e) if e.is_connect() => {
                 tracing::error!("mailbox {}: {e}", account.name);
                 Pass {
                     n_unreachable: 1,
+                    ..Pass::default()
+                }
+            }
+            // Reached, but it failed on the way in (a timeout, the server's error): read
+            // again next time.
+            Err(e) => {
+                tracing::error!("mailbox {}: {e}", account.name);
+                Pass {
+                    n_failed: 1,
                     ..Pass::default()
                 }
             }
@@ -289,11 +354,7 @@ pub fn fetch_once(
         return Err(e.into());
     }
     if total.n_messages > 0 {
-        tracing::info!(
-            "{} messages: {}",
-            total.n_messages,
-            crate::ingest::summary_line(&counts)
-        );
+        tracing::info!("{} messages: {}", total.n_messages, summary_line(&counts));
     }
     Ok(total)
 }
@@ -348,7 +409,7 @@ fn watch_mailbox(
             let _turn = db_turn
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let mut store = crate::open_store(target.db, &target.options)?;
+            let mut store = crate::settings::open_store(target.db, &target.options)?;
             store.start_run(&format!("fetch --watch {}", account.name))?;
             let result = read_folder(&mut store, &mut c, account, &target.limits, stop);
             store.finish_run(result.is_err())?;
@@ -376,7 +437,7 @@ fn watch_mailbox(
         match result {
             Ok(IdleOutcome::Changed | IdleOutcome::Timeout) => client = Some(c),
             Ok(IdleOutcome::Stopped) => c.logout(),
-            Err(MailboxError::Store(e)) => return Err(e.into()),
+            Err(MailboxError::Ingest(e)) => return Err(e.into()),
             Err(MailboxError::Imap(e)) => {
                 tracing::warn!(
                     "mailbox {}: {e}; reconnecting in {} s",

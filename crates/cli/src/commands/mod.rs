@@ -1,0 +1,11 @@
+//! One module per command: its arguments (`Args`, parsed by clap) and `run`, which returns
+//! the exit code. To add a command: a module here and a variant of `Command` in `main.rs`.
+
+pub mod config;
+pub mod export;
+pub mod fetch;
+pub mod ingest;
+pub mod rejects;
+pub mod reparse;
+pub mod sql;
+pub mod summary;

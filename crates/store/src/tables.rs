@@ -1,0 +1,544 @@
+//! The tables an ingest writes, each declared once: its columns by name and kind, side by side
+//! with the value each takes. [`Rows`] buffers them column by column and appends each table's
+//! rows with an `INSERT` that names its columns, so no value depends on a column's position,
+//! and a test compares every declaration with the schema's `information_schema.columns`.
+//!
+//! To add a column: a migration in `sql/migrations` (which appends it to the table), then the
+//! column at the end of its table below.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use duckdb::vtab::arrow::ArrowBatchRegistration;
+use rua_align::normalize as normalize_domain;
+use rua_report::aggregate::{DkimResult, OverrideReason, Record, Report, SpfResult, Warning};
+
+use crate::columns::{Columns, Kind};
+use crate::{Content, Origin, RejectRow};
+
+/// A table rua appends to: its name and its columns (name, kind) in the table's order.
+#[derive(Debug)]
+pub(crate) struct Table {
+    pub(crate) name: &'static str,
+    pub(crate) columns: &'static [(&'static str, Kind)],
+}
+
+/// The kind of column each [`crate::columns::Row`] method fills.
+macro_rules! kind {
+    (text) => {
+        Kind::Text
+    };
+    (display) => {
+        Kind::Text
+    };
+    (blob) => {
+        Kind::Blob
+    };
+    (int64) => {
+        Kind::Int64
+    };
+    (int32) => {
+        Kind::Int32
+    };
+    (bool) => {
+        Kind::Bool
+    };
+    (seconds) => {
+        Kind::Timestamp
+    };
+    (micros) => {
+        Kind::Timestamp
+    };
+}
+
+/// Declares a table ([`Table`] named `$table`) and the function that pushes one row of it:
+/// each column is named beside the `Row` method that fills it and the value it takes.
+macro_rules! table {
+    (
+        $(#[$doc:meta])*
+        $table:ident = $name:literal,
+        fn $push:ident($($arg:ident: $ty:ty),* $(,)?) {
+            $($column:ident: $method:ident($value:expr)),+ $(,)?
+        }
+    ) => {
+        $(#[$doc])*
+        pub(crate) const $table: Table = Table {
+            name: $name,
+            columns: &[$((stringify!($column), kind!($method))),+],
+        };
+
+        fn $push(columns: &mut Columns, $($arg: $ty),*) {
+            columns.row()$(.$method($value))+;
+        }
+    };
+}
+
+/// A finished report's own values, for its `reports` row.
+pub(crate) struct ReportRow<'a> {
+    pub(crate) key: i64,
+    pub(crate) run_id: i64,
+    pub(crate) now: i64,
+    pub(crate) report: &'a Report,
+    pub(crate) domain: Option<&'a str>,
+    pub(crate) content_hash: &'a str,
+    pub(crate) payload_hash: &'a str,
+    pub(crate) n_bytes: u64,
+    pub(crate) raw: Option<&'a [u8]>,
+    pub(crate) conflict_of: Option<i64>,
+    pub(crate) origin: &'a Origin,
+}
+
+table! {
+    REPORTS = "reports",
+    fn push_report(f: &ReportRow<'_>) {
+        report_key: int64(Some(f.key)),
+        ingest_run_id: int64(Some(f.run_id)),
+        ingested_at: micros(f.now),
+        org_name: text(f.report.org_name.as_deref()),
+        org_email: text(f.report.email.as_deref()),
+        extra_contact_info: text(f.report.extra_contact_info.as_deref()),
+        report_id: text(Some(&f.report.report_id)),
+        begin_at: seconds(f.report.begin),
+        end_at: seconds(f.report.end),
+        begin_raw: text(Some(&f.report.begin_raw)),
+        end_raw: text(Some(&f.report.end_raw)),
+        generator: text(f.report.generator.as_deref()),
+        policy_domain: text(f.domain),
+        policy_domain_raw: text(f.report.policy.domain.as_deref()),
+        policy_adkim: text(f.report.policy.adkim.as_str()),
+        policy_adkim_raw: text(f.report.policy.adkim.raw.as_deref()),
+        policy_aspf: text(f.report.policy.aspf.as_str()),
+        policy_aspf_raw: text(f.report.policy.aspf.raw.as_deref()),
+        policy_p: text(f.report.policy.p.as_str()),
+        policy_p_raw: text(f.report.policy.p.raw.as_deref()),
+        policy_sp: text(f.report.policy.sp.as_str()),
+        policy_sp_raw: text(f.report.policy.sp.raw.as_deref()),
+        policy_np: text(f.report.policy.np.as_str()),
+        policy_np_raw: text(f.report.policy.np.raw.as_deref()),
+        policy_pct: int32(f.report.policy.pct.map(|pct| i32::try_from(pct).unwrap_or(i32::MAX))),
+        policy_pct_raw: text(f.report.policy.pct_raw.as_deref()),
+        policy_fo: text(f.report.policy.fo.as_deref()),
+        policy_testing: text(f.report.policy.testing.as_str()),
+        policy_testing_raw: text(f.report.policy.testing.raw.as_deref()),
+        policy_discovery_method: text(f.report.policy.discovery_method.as_str()),
+        policy_discovery_method_raw: text(f.report.policy.discovery_method.raw.as_deref()),
+        xml_namespace: text(f.report.namespace.as_deref()),
+        xml_version: text(f.report.version.as_deref()),
+        is_dmarcbis: bool(f.report.is_dmarcbis()),
+        is_recovered: bool(f.report.is_recovered),
+        n_records: int64(n64(f.report.n_records)),
+        n_messages: int64(n64(f.report.n_messages)),
+        content_hash: text(Some(f.content_hash)),
+        payload_bytes: int64(n64(f.n_bytes)),
+        conflict_of: int64(f.conflict_of),
+        source: text(Some(&f.origin.source)),
+        source_chain: text(Some(&f.origin.chain)),
+        file_name: text(f.origin.file_name.as_deref()),
+        message_id: text(f.origin.message_id.as_deref()),
+        message_subject: text(f.origin.message_subject.as_deref()),
+        message_from: text(f.origin.message_from.as_deref()),
+        message_date: text(f.origin.message_date.as_deref()),
+        raw_payload_gz: blob(f.raw),
+        payload_hash: text(Some(f.payload_hash)),
+    }
+}
+
+table! {
+    REPORT_ERRORS = "report_errors",
+    fn push_error(key: i64, index: usize, message: &str) {
+        report_key: int64(Some(key)),
+        error_index: int32(Some(i32_of(index))),
+        message: text(Some(message)),
+    }
+}
+
+table! {
+    REPORT_WARNINGS = "report_warnings",
+    fn push_warning(key: i64, w: &Warning) {
+        report_key: int64(Some(key)),
+        code: text(Some(w.code.as_str())),
+        element_path: text(Some(&w.path)),
+        raw_value: text(w.raw.as_deref()),
+        occurrences: int64(n64(w.count)),
+        first_byte_offset: int64(n64(w.offset)),
+    }
+}
+
+/// A record's values that rua derives (normalized domains, alignment), computed once.
+struct Derived<'r> {
+    header_from: Option<Cow<'r, str>>,
+    envelope_from: Option<Cow<'r, str>>,
+    envelope_to: Option<Cow<'r, str>>,
+    alignment: rua_align::Alignment,
+}
+
+impl<'r> Derived<'r> {
+    fn of(r: &'r Record) -> Derived<'r> {
+        Derived {
+            header_from: r.header_from.as_deref().map(normalize_domain),
+            envelope_from: r.envelope_from.as_deref().map(normalize_domain),
+            envelope_to: r.envelope_to.as_deref().map(normalize_domain),
+            alignment: rua_align::evaluate(r),
+        }
+    }
+}
+
+table! {
+    RECORDS = "records",
+    fn push_record_row(key: i64, index: i32, r: &Record, d: &Derived<'_>) {
+        report_key: int64(Some(key)),
+        record_index: int32(Some(index)),
+        source_ip: display(r.source_ip),
+        source_ip_raw: text(Some(&r.source_ip_raw)),
+        source_network: display(r.source_ip.map(Network)),
+        message_count: int64(n64(r.count)),
+        disposition: text(r.disposition.as_str()),
+        disposition_raw: text(r.disposition.raw.as_deref()),
+        dkim_verdict: text(r.dkim_verdict.as_str()),
+        dkim_verdict_raw: text(r.dkim_verdict.raw.as_deref()),
+        spf_verdict: text(r.spf_verdict.as_str()),
+        spf_verdict_raw: text(r.spf_verdict.raw.as_deref()),
+        header_from: text(d.header_from.as_deref()),
+        header_from_raw: text(r.header_from.as_deref()),
+        envelope_from: text(d.envelope_from.as_deref()),
+        envelope_from_raw: text(r.envelope_from.as_deref()),
+        envelope_to: text(d.envelope_to.as_deref()),
+        envelope_to_raw: text(r.envelope_to.as_deref()),
+        header_from_org: text(d.header_from.as_deref().map(rua_align::organizational_domain)),
+        n_dkim_results: int32(Some(i32_of(r.dkim.len()))),
+        n_spf_results: int32(Some(i32_of(r.spf.len()))),
+        dkim_passed: bool(d.alignment.is_dkim_pass),
+        spf_passed: bool(d.alignment.is_spf_pass),
+        dkim_aligned_relaxed: bool(d.alignment.is_dkim_aligned_relaxed),
+        dkim_aligned_strict: bool(d.alignment.is_dkim_aligned_strict),
+        spf_aligned_relaxed: bool(d.alignment.is_spf_aligned_relaxed),
+        spf_aligned_strict: bool(d.alignment.is_spf_aligned_strict),
+    }
+}
+
+table! {
+    DKIM_RESULTS = "dkim_results",
+    fn push_dkim(key: i64, record: i32, i: usize, d: &DkimResult) {
+        report_key: int64(Some(key)),
+        record_index: int32(Some(record)),
+        result_index: int32(Some(i32_of(i))),
+        domain: text(d.domain.as_deref().map(normalize_domain).as_deref()),
+        domain_raw: text(d.domain.as_deref()),
+        selector: text(d.selector.as_deref()),
+        result: text(d.result.as_str()),
+        result_raw: text(d.result.raw.as_deref()),
+        human_result: text(d.human_result.as_deref()),
+    }
+}
+
+table! {
+    SPF_RESULTS = "spf_results",
+    fn push_spf(key: i64, record: i32, i: usize, f: &SpfResult) {
+        report_key: int64(Some(key)),
+        record_index: int32(Some(record)),
+        result_index: int32(Some(i32_of(i))),
+        domain: text(f.domain.as_deref().map(normalize_domain).as_deref()),
+        domain_raw: text(f.domain.as_deref()),
+        scope: text(f.scope.as_str()),
+        scope_raw: text(f.scope.raw.as_deref()),
+        result: text(f.result.as_str()),
+        result_raw: text(f.result.raw.as_deref()),
+        human_result: text(f.human_result.as_deref()),
+    }
+}
+
+table! {
+    OVERRIDE_REASONS = "override_reasons",
+    fn push_reason(key: i64, record: i32, i: usize, reason: &OverrideReason) {
+        report_key: int64(Some(key)),
+        record_index: int32(Some(record)),
+        reason_index: int32(Some(i32_of(i))),
+        reason_type: text(reason.kind.as_str()),
+        reason_type_raw: text(reason.kind.raw.as_deref()),
+        comment: text(reason.comment.as_deref()),
+    }
+}
+
+table! {
+    REJECTS = "rejects",
+    fn push_reject_row(key: i64, run_id: i64, now: i64, row: &RejectRow, content: &Content) {
+        reject_key: int64(Some(key)),
+        ingest_run_id: int64(Some(run_id)),
+        rejected_at: micros(now),
+        payload_kind: text(Some(&row.payload_kind)),
+        reason_code: text(Some(&row.reason_code)),
+        reason: text(Some(&row.reason)),
+        source: text(Some(&row.origin.source)),
+        source_chain: text(Some(&row.origin.chain)),
+        file_name: text(row.origin.file_name.as_deref()),
+        message_id: text(row.origin.message_id.as_deref()),
+        message_subject: text(row.origin.message_subject.as_deref()),
+        message_from: text(row.origin.message_from.as_deref()),
+        payload_hash: text(Some(&content.hash.hex())),
+        payload_bytes: int64(n64(content.n_bytes)),
+        raw_gz: blob(content.raw_gz.as_deref()),
+    }
+}
+
+table! {
+    OTHER_PAYLOADS = "other_payloads",
+    fn push_other_row(key: i64, run_id: i64, now: i64, kind: &str, origin: &Origin, content: &Content) {
+        payload_key: int64(Some(key)),
+        ingest_run_id: int64(Some(run_id)),
+        ingested_at: micros(now),
+        payload_kind: text(Some(kind)),
+        source: text(Some(&origin.source)),
+        source_chain: text(Some(&origin.chain)),
+        file_name: text(origin.file_name.as_deref()),
+        message_id: text(origin.message_id.as_deref()),
+        message_subject: text(origin.message_subject.as_deref()),
+        message_from: text(origin.message_from.as_deref()),
+        payload_hash: text(Some(&content.hash.hex())),
+        payload_bytes: int64(n64(content.n_bytes)),
+        raw_gz: blob(content.raw_gz.as_deref()),
+    }
+}
+
+/// [`Rows`] with one [`Columns`] per table, and [`TABLES`] in the same order (the order an
+/// ingest fills and appends them), from one list.
+macro_rules! rows {
+    ($($field:ident: $table:ident),+ $(,)?) => {
+        /// Rows waiting to be appended, one [`Columns`] per table.
+        pub(crate) struct Rows {
+            $($field: Columns),+
+        }
+
+        /// Every table an ingest appends to.
+        pub(crate) const TABLES: [&Table; [$(stringify!($field)),+].len()] = [$(&$table),+];
+
+        impl Rows {
+            fn tables(&self) -> [&Columns; TABLES.len()] {
+                [$(&self.$field),+]
+            }
+
+            fn tables_mut(&mut self) -> [&mut Columns; TABLES.len()] {
+                [$(&mut self.$field),+]
+            }
+        }
+
+        impl Default for Rows {
+            fn default() -> Self {
+                Rows { $($field: Columns::new($table.columns)),+ }
+            }
+        }
+    };
+}
+
+rows! {
+    reports: REPORTS,
+    report_errors: REPORT_ERRORS,
+    report_warnings: REPORT_WARNINGS,
+    records: RECORDS,
+    dkim_results: DKIM_RESULTS,
+    spf_results: SPF_RESULTS,
+    override_reasons: OVERRIDE_REASONS,
+    rejects: REJECTS,
+    other_payloads: OTHER_PAYLOADS,
+}
+
+/// The tables an ingest appends to, in the order it fills them.
+pub const INGESTED_TABLES: [&str; TABLES.len()] = {
+    let mut names = [""; TABLES.len()];
+    let mut i = 0;
+    while i < TABLES.len() {
+        names[i] = TABLES[i].name;
+        i += 1;
+    }
+    names
+};
+
+/// `append_batch.sql` for each of [`TABLES`], in order, its columns named (filled in once).
+static APPEND_BATCH: LazyLock<[String; TABLES.len()]> = LazyLock::new(|| {
+    TABLES.map(|table| {
+        let columns: Vec<&str> = table.columns.iter().map(|&(name, _)| name).collect();
+        include_str!("../../../sql/store/append_batch.sql")
+            .replace("{table}", table.name)
+            .replace("{columns}", &columns.join(", "))
+    })
+});
+
+fn n64(n: u64) -> Option<i64> {
+    Some(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+fn i32_of(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// The /24 (IPv4) or /64 (IPv6) network of an address, shown as `192.0.2.0/24`.
+struct Network(std::net::IpAddr);
+
+impl std::fmt::Display for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            std::net::IpAddr::V4(v4) => {
+                let [a, b, c, _] = v4.octets();
+                write!(f, "{a}.{b}.{c}.0/24")
+            }
+            std::net::IpAddr::V6(v6) => {
+                let masked = u128::from(v6) & !((1u128 << 64) - 1);
+                write!(f, "{}/64", std::net::Ipv6Addr::from(masked))
+            }
+        }
+    }
+}
+
+impl Rows {
+    pub(crate) fn len(&self) -> usize {
+        self.tables().iter().map(|t| t.len()).sum()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tables().iter().all(|t| t.is_empty())
+    }
+
+    /// Bytes of text and blobs held.
+    pub(crate) fn bytes_len(&self) -> usize {
+        self.tables().iter().map(|t| t.bytes_len()).sum()
+    }
+
+    pub(crate) fn records_len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.tables_mut().into_iter().for_each(Columns::clear);
+    }
+
+    /// Empty rows with room for these (see [`Columns::sized_like`]).
+    pub(crate) fn sized_like(&self) -> Rows {
+        let mut rows = Rows::default();
+        for (empty, these) in rows.tables_mut().into_iter().zip(self.tables()) {
+            *empty = these.sized_like();
+        }
+        rows
+    }
+
+    pub(crate) fn extend(&mut self, other: &Rows) {
+        for (mine, theirs) in self.tables_mut().into_iter().zip(other.tables()) {
+            mine.extend(theirs);
+        }
+    }
+
+    /// A finished report's own rows: `reports`, its errors and its warnings.
+    pub(crate) fn push_report(&mut self, f: &ReportRow<'_>) {
+        push_report(&mut self.reports, f);
+        for (i, e) in f.report.errors.iter().enumerate() {
+            push_error(&mut self.report_errors, f.key, i, e);
+        }
+        for w in &f.report.warnings {
+            push_warning(&mut self.report_warnings, f.key, w);
+        }
+    }
+
+    /// A record's rows: `records`, its DKIM and SPF results and its override reasons.
+    pub(crate) fn push_record(&mut self, key: i64, index: i32, r: &Record) {
+        push_record_row(&mut self.records, key, index, r, &Derived::of(r));
+        for (i, d) in r.dkim.iter().enumerate() {
+            push_dkim(&mut self.dkim_results, key, index, i, d);
+        }
+        for (i, f) in r.spf.iter().enumerate() {
+            push_spf(&mut self.spf_results, key, index, i, f);
+        }
+        for (i, reason) in r.reasons.iter().enumerate() {
+            push_reason(&mut self.override_reasons, key, index, i, reason);
+        }
+    }
+
+    pub(crate) fn push_reject(
+        &mut self,
+        key: i64,
+        run_id: i64,
+        now: i64,
+        row: &RejectRow,
+        content: &Content,
+    ) {
+        push_reject_row(&mut self.rejects, key, run_id, now, row, content);
+    }
+
+    pub(crate) fn push_other(
+        &mut self,
+        key: i64,
+        run_id: i64,
+        now: i64,
+        kind: &str,
+        origin: &Origin,
+        content: &Content,
+    ) {
+        push_other_row(
+            &mut self.other_payloads,
+            key,
+            run_id,
+            now,
+            kind,
+            origin,
+            content,
+        );
+    }
+
+    /// Appends every buffered row in the connection's current transaction, then empties.
+    ///
+    /// Each table's rows go in as one `INSERT ... SELECT` over the Arrow batch: DuckDB then
+    /// writes them straight into the table, where its appender would first copy them into a
+    /// collection of its own and scan that again.
+    pub(crate) fn append(&mut self, conn: &duckdb::Connection) -> duckdb::Result<()> {
+        for (columns, sql) in self.tables_mut().into_iter().zip(APPEND_BATCH.iter()) {
+            if columns.is_empty() {
+                continue;
+            }
+            let batch = columns
+                .take_batch()
+                .map_err(|e| duckdb::Error::ToSqlConversionFailure(Box::new(e)))?;
+            let batch = ArrowBatchRegistration::new(batch);
+            conn.prepare_cached(sql)?.execute([&batch])?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TABLES;
+
+    /// Every table's declared columns (names, kinds, order) are the schema's. Together with
+    /// the INSERTs naming their columns, a value can only reach the column named beside it.
+    #[test]
+    fn declared_columns_are_the_schema_s_columns() {
+        let dir = std::env::temp_dir().join(format!("rua-tables-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let db = dir.join("tables.duckdb");
+        let store = crate::Store::open(&db, &crate::OpenOptions::default()).expect("opens");
+        for table in TABLES {
+            let mut stmt = store
+                .conn
+                .prepare(include_str!("../../../sql/store/column_types.sql"))
+                .expect("prepares");
+            let declared: Vec<(String, String)> = stmt
+                .query_map([table.name], |r| Ok((r.get(0)?, r.get(1)?)))
+                .expect("queries")
+                .collect::<Result<_, _>>()
+                .expect("reads");
+            let ours: Vec<(String, String)> = table
+                .columns
+                .iter()
+                .map(|&(name, kind)| (name.to_owned(), kind.sql_name().to_owned()))
+                .collect();
+            assert_eq!(ours, declared, "columns of {}", table.name);
+        }
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn networks_are_slash_24_and_slash_64() {
+        let net = |s: &str| super::Network(s.parse().expect("ip")).to_string();
+        assert_eq!(net("192.0.2.77"), "192.0.2.0/24");
+        assert_eq!(net("2001:db8:f403:c005::5"), "2001:db8:f403:c005::/64");
+        assert_eq!(net("2001:db8::1"), "2001:db8::/64");
+    }
+}
