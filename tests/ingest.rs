@@ -181,6 +181,15 @@ fn sample_reports_ingest_with_rejects_kept_and_the_run_going_on() {
         ),
         1
     );
+    // Rejects are numbered in the order their inputs were found (sorted paths), whatever the
+    // parser threads were doing when a payload that is not a report came along.
+    let found: Vec<String> = sql(&db, "SELECT source FROM rejects ORDER BY reject_key")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    let mut sorted = found.clone();
+    sorted.sort();
+    assert_eq!(found, sorted, "rejects numbered out of the order found");
     // The rejects listing shows them.
     let listing = rua_ok(&db, &["rejects", "--format", "csv"], OK);
     assert!(String::from_utf8_lossy(&listing.stdout).contains("truncated"));

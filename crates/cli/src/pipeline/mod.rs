@@ -419,8 +419,10 @@ impl Visitor for Ingest<'_> {
     fn payload(&mut self, payload: Payload<'_>) -> Result<(), IngestError> {
         let result = match payload.kind {
             PayloadKind::Aggregate => self.aggregate(payload),
+            // Stored after every payload found before it, as the workers' results are, so
+            // that keys (and which copy counts first) do not depend on thread timing.
             PayloadKind::SmtpTls | PayloadKind::Failure | PayloadKind::NotReport => {
-                self.other(payload)
+                self.finish().and_then(|()| self.other(payload))
             }
         };
         self.tick();
@@ -433,6 +435,7 @@ impl Visitor for Ingest<'_> {
         error: UnpackError,
         bytes: Option<&[u8]>,
     ) -> Result<(), IngestError> {
+        self.finish()?;
         let content = content_of(bytes);
         let result = self.keep_reject(p, "container", error.code(), error.to_string(), content);
         self.tick();
