@@ -213,7 +213,8 @@ impl Store {
     /// it when nothing is at `path` (see [`file`]); a path that holds anything but a DuckDB
     /// database is refused ([`StoreError::NotADatabase`]) and left as it is.
     pub fn open(path: &Path, options: &OpenOptions) -> Result<Store, StoreError> {
-        if let file::Found::Nothing = file::inspect(path)? {
+        let is_new = matches!(file::inspect(path)?, file::Found::Nothing);
+        if is_new {
             if options.is_read_only {
                 return Err(StoreError::Missing {
                     path: path.to_owned(),
@@ -221,7 +222,7 @@ impl Store {
             }
             file::create(path, |tmp| {
                 let conn = connect(tmp, options)?;
-                schema::migrate(&conn, tmp, false)
+                schema::migrate(&conn, tmp, false, false)
             })?;
             // Created here or by another process meanwhile: either way, a whole database.
             if let file::Found::Nothing = file::inspect(path)? {
@@ -238,7 +239,8 @@ impl Store {
             options: options.clone(),
             ingest: ingest::State::default(),
         };
-        schema::migrate(&store.conn, path, options.is_read_only)?;
+        // A database created a moment ago (here or by another rua) has its views already.
+        schema::migrate(&store.conn, path, options.is_read_only, is_new)?;
         if !options.is_read_only {
             // The table function over Arrow batches that `sql/store/append_batch.sql` reads.
             store

@@ -16,10 +16,13 @@ const VIEWS: &str = include_str!("../../../sql/views.sql");
 /// The schema version this rua writes.
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// Brings the schema up to date (a writer) or checks it is not too new (a reader), and
+/// recreates the views unless `has_views` (the database was created just now, views and all).
 pub(crate) fn migrate(
     conn: &duckdb::Connection,
     path: &Path,
     is_read_only: bool,
+    has_views: bool,
 ) -> Result<(), StoreError> {
     let has_table: i64 = conn
         .query_row(
@@ -63,6 +66,9 @@ pub(crate) fn migrate(
             let _ = conn.execute_batch(crate::ROLLBACK);
             return Err(StoreError::Migration { version, source });
         }
+    }
+    if has_views {
+        return Ok(());
     }
     conn.execute_batch(VIEWS)
         .map_err(StoreError::db("creating views"))
