@@ -54,7 +54,7 @@ bench:
 # Fuzz each target for FUZZ_SECONDS, seeded with the shared corpus (see ARCHITECTURE.md).
 fuzz:
 	command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
-	for target in parse_report unpack_message unpack_archive; do \
+	for target in parse_report parse_tls unpack_message unpack_archive; do \
 	  mkdir -p crates/fuzz/corpus/$$target && \
 	  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/fuzz $(CARGO) fuzz run --fuzz-dir crates/fuzz -s none -O $$target \
 	    crates/fuzz/corpus/$$target $$( [ -d ../shared/corpus ] && echo ../shared/corpus ) sample-reports \

@@ -2,14 +2,15 @@
 //! own (it reads only the `BufRead` or bytes it is given).
 //!
 //! - [`aggregate`]: DMARC aggregate reports (RFC 7489 and RFC 9990), a streaming XML parser.
+//! - [`smtp_tls`]: SMTP TLS reports (RFC 8460), JSON held in memory (they are small).
 //!
-//! SMTP TLS reports (RFC 8460) and failure reports (RFC 6591) will be siblings of
-//! `aggregate`, each with its own model, parser and error. What they share lives here:
+//! Failure reports (RFC 6591) will be a sibling, with its own model, parser and error. What they share lives here:
 //! [`Vocabulary`] (enumerated words with their aliases) and the UTF-8 repair in front of a
 //! parser (`lossy`).
 
 pub mod aggregate;
 mod lossy;
+pub mod smtp_tls;
 mod vocab;
 
-pub use vocab::Vocabulary;
+pub use vocab::{Coded, Vocabulary};

@@ -1,5 +1,33 @@
 //! Normalization of enumerated values: case folding, known aliases, and unknown words.
 
+use std::borrow::Cow;
+
+/// An enumerated value as the reporter wrote it (`raw`, trimmed) and as rua understands it
+/// (`value`). `value` is `None` when the element was absent, empty, `nil`, or unknown; an
+/// unknown value keeps its text in `raw` and produces a warning. A canonical value borrows
+/// its spelling, so the common case allocates nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coded<T> {
+    pub raw: Option<Cow<'static, str>>,
+    pub value: Option<T>,
+}
+
+impl<T> Default for Coded<T> {
+    fn default() -> Self {
+        Self {
+            raw: None,
+            value: None,
+        }
+    }
+}
+
+impl<T: Vocabulary> Coded<T> {
+    /// The normalized spelling, e.g. `"pass"`.
+    pub fn as_str(&self) -> Option<&'static str> {
+        self.value.map(T::as_str)
+    }
+}
+
 /// A closed set of words with known aliases.
 pub trait Vocabulary: Copy + Sized + 'static {
     /// Every canonical value.

@@ -1,35 +1,9 @@
 //! The report model: what one aggregate report says, raw values beside normalized ones.
 
-use std::borrow::Cow;
 use std::net::IpAddr;
 
-use crate::vocab::{Vocabulary, vocabulary};
-
-/// An enumerated value as the reporter wrote it (`raw`, trimmed) and as rua understands it
-/// (`value`). `value` is `None` when the element was absent, empty, `nil`, or unknown; an
-/// unknown value keeps its text in `raw` and produces a warning. A canonical value borrows
-/// its spelling, so the common case allocates nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Coded<T> {
-    pub raw: Option<Cow<'static, str>>,
-    pub value: Option<T>,
-}
-
-impl<T> Default for Coded<T> {
-    fn default() -> Self {
-        Self {
-            raw: None,
-            value: None,
-        }
-    }
-}
-
-impl<T: Vocabulary> Coded<T> {
-    /// The normalized spelling, e.g. `"pass"`.
-    pub fn as_str(&self) -> Option<&'static str> {
-        self.value.map(T::as_str)
-    }
-}
+pub use crate::vocab::Coded;
+use crate::vocab::vocabulary;
 
 /// Everything a report says except its records: metadata, published policy, and what the
 /// parser learned while reading (namespace, warnings, recovery).
