@@ -262,3 +262,53 @@ CREATE OR REPLACE VIEW summary_by_domain AS FROM summary_by_domain_for(NULL, NUL
 CREATE OR REPLACE VIEW summary_by_reporter AS FROM summary_by_reporter_for(NULL, NULL, NULL, NULL);
 CREATE OR REPLACE VIEW summary_by_day AS FROM summary_by_day_for(NULL, NULL, NULL, NULL);
 CREATE OR REPLACE VIEW summary_by_disposition AS FROM summary_by_disposition_for(NULL, NULL, NULL, NULL);
+
+-- SMTP TLS reports (RFC 8460): conflicting copies left out, as for aggregate reports.
+CREATE OR REPLACE VIEW counted_tls_reports AS
+SELECT * EXCLUDE (raw_gz) FROM tls_reports WHERE conflict_of IS NULL;
+
+-- One row per policy of a counted TLS report, with the report's organization and period.
+CREATE OR REPLACE VIEW tls_policy_results AS
+SELECT r.report_key, r.organization_name, r.report_id, r.begin_at, r.end_at,
+       p.policy_index, p.policy_type, p.policy_domain, p.policy_strings, p.mx_hosts,
+       p.successful_sessions, p.failed_sessions
+FROM counted_tls_reports r JOIN tls_policies p USING (report_key);
+
+-- Per policy domain and policy type: sessions, the success rate, and what failed (each result
+-- type with its failed sessions), from how many sending MTAs, to which MX hosts. Filters as
+-- for the other summaries (the domain is the policy domain, the reporter the organization).
+CREATE OR REPLACE MACRO summary_by_tls_for(domain, since, until, reporter) AS TABLE
+WITH policies AS (
+    SELECT * FROM tls_policy_results
+    WHERE (domain IS NULL OR policy_domain = lower(domain))
+      AND (since IS NULL OR end_at > since)
+      AND (until IS NULL OR begin_at < until)
+      AND (reporter IS NULL OR organization_name ILIKE reporter)
+),
+failures AS (
+    SELECT p.policy_domain, p.policy_type, coalesce(d.result_type, d.result_type_raw, '(none)') AS result,
+           sum(d.failed_sessions) AS failed, d.sending_mta_ip, d.receiving_mx_hostname
+    FROM policies p JOIN tls_failure_details d USING (report_key, policy_index)
+    GROUP BY ALL
+)
+SELECT
+    coalesce(p.policy_domain, '(none)')                          AS policy_domain,
+    coalesce(p.policy_type, '(none)')                            AS policy_type,
+    count(DISTINCT p.report_key)                                 AS reports,
+    coalesce(sum(p.successful_sessions), 0) + coalesce(sum(p.failed_sessions), 0) AS sessions,
+    coalesce(sum(p.failed_sessions), 0)                          AS failed_sessions,
+    pct(sum(p.successful_sessions), coalesce(sum(p.successful_sessions), 0) + coalesce(sum(p.failed_sessions), 0)) AS success_pct,
+    (SELECT string_agg(result || ' ' || failed, ', ' ORDER BY failed DESC, result)
+     FROM (SELECT result, sum(failed) AS failed FROM failures f
+           WHERE f.policy_domain IS NOT DISTINCT FROM p.policy_domain
+             AND f.policy_type IS NOT DISTINCT FROM p.policy_type GROUP BY result)) AS failure_types,
+    (SELECT count(DISTINCT sending_mta_ip) FROM failures f
+     WHERE f.policy_domain IS NOT DISTINCT FROM p.policy_domain
+       AND f.policy_type IS NOT DISTINCT FROM p.policy_type)    AS sending_mtas,
+    (SELECT string_agg(DISTINCT receiving_mx_hostname, ', ' ORDER BY receiving_mx_hostname) FROM failures f
+     WHERE f.policy_domain IS NOT DISTINCT FROM p.policy_domain
+       AND f.policy_type IS NOT DISTINCT FROM p.policy_type)    AS failing_mx_hosts
+FROM policies p
+GROUP BY p.policy_domain, p.policy_type;
+
+CREATE OR REPLACE VIEW summary_by_tls AS FROM summary_by_tls_for(NULL, NULL, NULL, NULL);

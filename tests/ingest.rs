@@ -173,16 +173,11 @@ fn sample_reports_ingest_with_rejects_kept_and_the_run_going_on() {
     ] {
         assert!(codes.contains(&code), "no {code} reject in {codes:?}");
     }
-    // SMTP TLS reports are kept aside, not rejected: the one in containers/ and three of
-    // smtp-tls/ (the truncated one too, until rua reads TLS reports; the mail holds the same
-    // bytes as ipv6-dane-failures.json, which are kept once).
-    assert_eq!(
-        number(
-            &db,
-            "SELECT count(*) FROM other_payloads WHERE payload_kind = 'smtp_tls'"
-        ),
-        4
-    );
+    // SMTP TLS reports are read into their own tables: the one in containers/ and two of
+    // smtp-tls/ (the mail holds the same report as ipv6-dane-failures.json, stored once; the
+    // truncated one is a reject).
+    assert_eq!(number(&db, "SELECT count(*) FROM tls_reports"), 3);
+    assert_eq!(number(&db, "SELECT count(*) FROM other_payloads"), 0);
     // Rejects are numbered in the order their inputs were found (sorted paths), whatever the
     // parser threads were doing when a payload that is not a report came along.
     let found: Vec<String> = sql(&db, "SELECT source FROM rejects ORDER BY reject_key")
@@ -678,9 +673,10 @@ fn a_payload_read_again_is_a_duplicate_by_its_bytes_without_being_parsed() {
     let db = dir.db();
     let inputs = ingest_samples(&db);
     let n_reports = number(&db, "SELECT count(*) FROM reports");
+    // Reports of every kind: aggregate ones and the SMTP TLS report (counted in n_other).
     let n_payloads = number(
         &db,
-        "SELECT n_reports_new + n_duplicates + n_conflicts FROM ingest_runs",
+        "SELECT n_reports_new + n_duplicates + n_conflicts + n_other FROM ingest_runs",
     );
     assert!(n_payloads > n_reports, "the samples hold copies of reports");
     let no_payload_hash = "SELECT count(*) FROM reports WHERE payload_hash IS NULL";
@@ -801,8 +797,17 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
         &[
             "sql",
             "--write",
-            // One statement: opening the database in between would migrate it.
+            // One statement: opening the database in between would migrate it. The SMTP TLS
+            // report goes back to other_payloads, where rua kept it before migration 5.
             "ALTER TABLE reports DROP COLUMN payload_hash;
+             INSERT INTO other_payloads
+               SELECT 1000 + report_key, ingest_run_id, ingested_at, 'smtp_tls', source, source_chain,
+                      file_name, message_id, message_subject, message_from, payload_hash, payload_bytes, raw_gz
+               FROM tls_reports;
+             DROP VIEW summary_by_tls; DROP MACRO TABLE summary_by_tls_for;
+             DROP VIEW tls_policy_results; DROP VIEW counted_tls_reports;
+             DROP TABLE tls_failure_details; DROP TABLE tls_policies; DROP TABLE tls_report_warnings;
+             DROP TABLE tls_reports;
              DELETE FROM schema_version WHERE version > 2",
         ],
         OK,
@@ -817,10 +822,10 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
     let before = sql(&db, payloads);
     assert!(before.iter().filter(|r| r[2].is_empty()).count() < before.len());
     assert_eq!(number(&db, declared), 0);
-    // The next run that writes applies migrations 3 and 4, and every payload is still
+    // The next run that writes applies migrations 3 to 5, and every payload is still
     // there; the reports stored before have no payload hash until they are parsed again.
     rua_ok(&db, &["ingest", &inputs[0]], REJECTS);
-    assert_eq!(number(&db, "SELECT max(version) FROM schema_version"), 4);
+    assert_eq!(number(&db, "SELECT max(version) FROM schema_version"), 5);
     assert_eq!(number(&db, declared), 3);
     assert_eq!(sql(&db, payloads), before);
     let no_payload_hash = "SELECT count(*) FROM reports WHERE payload_hash IS NULL";
@@ -831,6 +836,9 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
     rua_ok(&db, &["reparse"], OK);
     assert_eq!(number(&db, no_payload_hash), 0);
     assert_no_partial_report(&db);
+    // The SMTP TLS report kept aside is read into its tables.
+    assert_eq!(number(&db, "SELECT count(*) FROM other_payloads"), 0);
+    assert_eq!(number(&db, "SELECT count(*) FROM tls_reports"), 1);
 }
 
 #[test]

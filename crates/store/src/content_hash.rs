@@ -3,6 +3,7 @@
 //! conflict (same identity, other values), whatever the report's encoding on its way.
 
 use rua_report::aggregate::{Record, Report};
+use rua_report::smtp_tls::TlsReport;
 
 /// BLAKE3 fed through a buffer. The content hash takes a few dozen values of a few bytes
 /// each per record, and BLAKE3 is many times faster given kilobytes at once (it hashes
@@ -121,6 +122,50 @@ pub(crate) fn hash_report(h: &mut ContentHasher, r: &Report) {
     }
     for e in &r.errors {
         feed(h, Some(e));
+    }
+}
+
+/// An SMTP TLS report's values as written, in document order.
+pub(crate) fn hash_tls_report(h: &mut ContentHasher, r: &TlsReport) {
+    for v in [
+        r.organization_name.as_deref(),
+        r.contact_info.as_deref(),
+        Some(r.report_id.as_str()),
+        Some(r.begin_raw.as_str()),
+        Some(r.end_raw.as_str()),
+    ] {
+        feed(h, v);
+    }
+    for p in &r.policies {
+        h.update(&[0x1e]);
+        feed(h, p.policy_type.raw.as_deref());
+        for line in &p.policy_strings {
+            feed(h, Some(line));
+        }
+        h.update(&[0x1d]);
+        feed(h, p.policy_domain_raw.as_deref());
+        for host in &p.mx_hosts {
+            feed(h, Some(host));
+        }
+        h.update(&[0x1d]);
+        for n in [p.successful_sessions, p.failed_sessions] {
+            feed(h, n.map(|n| n.to_string()).as_deref());
+        }
+        for d in &p.failure_details {
+            h.update(&[0x1d]);
+            for v in [
+                d.result_type.raw.as_deref(),
+                d.sending_mta_ip_raw.as_deref(),
+                d.receiving_mx_hostname_raw.as_deref(),
+                d.receiving_mx_helo.as_deref(),
+                d.receiving_ip_raw.as_deref(),
+                d.failed_sessions.map(|n| n.to_string()).as_deref(),
+                d.additional_information.as_deref(),
+                d.failure_reason_code.as_deref(),
+            ] {
+                feed(h, v);
+            }
+        }
     }
 }
 

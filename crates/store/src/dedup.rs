@@ -13,6 +13,8 @@ struct Known {
     hashes: Vec<blake3::Hash>,
 }
 
+/// A report's identity: its organisation (its e-mail or contact when it names none), its
+/// report_id, its policy domain (aggregate reports; TLS reports pass none) and its period.
 pub(crate) fn identity(
     org_name: Option<&str>,
     email: Option<&str>,
@@ -35,31 +37,83 @@ pub(crate) fn identity(
     *h.finalize().as_bytes()
 }
 
+/// The identities of one kind of report stored, each with the content hashes of its copies.
+#[derive(Default)]
+pub(crate) struct Identities {
+    known: HashMap<[u8; 32], Known>,
+}
+
+impl Identities {
+    /// A stored report: `first` is the key of its identity's first copy.
+    fn remember(&mut self, id: [u8; 32], first: i64, content_hash: &str) {
+        let known = self.known.entry(id).or_insert_with(|| Known {
+            first_key: first,
+            hashes: Vec::new(),
+        });
+        known.first_key = known.first_key.min(first);
+        // A hash that is not one (changed by hand) matches no report.
+        known
+            .hashes
+            .extend(blake3::Hash::from_hex(content_hash).ok());
+    }
+
+    /// What a report with identity `id` and `content_hash` is, about to be stored under
+    /// `report_key` (`replacing` when it replaces the stored report with that key).
+    pub(crate) fn decide(
+        &mut self,
+        id: [u8; 32],
+        content_hash: blake3::Hash,
+        report_key: i64,
+        replacing: Option<Option<i64>>,
+    ) -> Outcome {
+        match (replacing, self.known.get_mut(&id)) {
+            (Some(_), _) => Outcome::Replaced { report_key },
+            (None, None) => {
+                self.known.insert(
+                    id,
+                    Known {
+                        first_key: report_key,
+                        hashes: vec![content_hash],
+                    },
+                );
+                Outcome::New { report_key }
+            }
+            (None, Some(known)) if known.hashes.contains(&content_hash) => Outcome::Duplicate {
+                of: known.first_key,
+            },
+            (None, Some(known)) => {
+                known.hashes.push(content_hash);
+                Outcome::Conflict {
+                    report_key,
+                    of: known.first_key,
+                }
+            }
+        }
+    }
+}
+
 /// What the database holds, as far as deciding goes: every identity with its content hashes,
-/// and the payloads stored (loaded at open, kept up to date by the run).
+/// per report kind, and the payloads stored (loaded at open, kept up to date by the run).
 #[derive(Default)]
 pub(crate) struct Dedup {
-    known: HashMap<[u8; 32], Known>,
-    /// Payloads of stored reports (and of duplicates seen in this run), with the report a
-    /// copy of them duplicates.
+    aggregate: Identities,
+    pub(crate) tls: Identities,
+    /// Payloads of stored aggregate reports (and of duplicates seen in this run), with the
+    /// report a copy of them duplicates.
     pub(crate) known_report_payloads: HashMap<PayloadHash, i64>,
-    /// Payloads stored as rejects or other payloads.
+    /// Payloads stored as rejects, other payloads or SMTP TLS reports.
     pub(crate) known_payloads: HashSet<PayloadHash>,
 }
 
 impl Dedup {
     /// Every stored report's identity and content hash, and every stored payload's hash.
     pub(crate) fn load(&mut self, conn: &duckdb::Connection) -> Result<(), StoreError> {
+        let context = "reading known reports";
         let mut stmt = conn
             .prepare(include_str!("../../../sql/store/known_reports.sql"))
-            .map_err(StoreError::db("reading known reports"))?;
-        let mut rows = stmt
-            .query([])
-            .map_err(StoreError::db("reading known reports"))?;
-        while let Some(row) = rows
-            .next()
-            .map_err(StoreError::db("reading known reports"))?
-        {
+            .map_err(StoreError::db(context))?;
+        let mut rows = stmt.query([]).map_err(StoreError::db(context))?;
+        while let Some(row) = rows.next().map_err(StoreError::db(context))? {
             let read = || -> duckdb::Result<_> {
                 let key: i64 = row.get(0)?;
                 let conflict_of: Option<i64> = row.get(1)?;
@@ -67,8 +121,7 @@ impl Dedup {
                 let email: Option<String> = row.get(3)?;
                 let report_id: String = row.get(4)?;
                 let domain: Option<String> = row.get(5)?;
-                let begin: i64 = row.get(6)?;
-                let end: i64 = row.get(7)?;
+                let (begin, end): (i64, i64) = (row.get(6)?, row.get(7)?);
                 let hash: String = row.get(8)?;
                 let id = identity(
                     org.as_deref(),
@@ -80,14 +133,37 @@ impl Dedup {
                 );
                 Ok((id, conflict_of.unwrap_or(key), hash))
             };
-            let (id, first, hash) = read().map_err(StoreError::db("reading known reports"))?;
-            let known = self.known.entry(id).or_insert_with(|| Known {
-                first_key: first,
-                hashes: Vec::new(),
-            });
-            known.first_key = known.first_key.min(first);
-            // A hash that is not one (changed by hand) matches no report.
-            known.hashes.extend(blake3::Hash::from_hex(&hash).ok());
+            let (id, first, hash) = read().map_err(StoreError::db(context))?;
+            self.aggregate.remember(id, first, &hash);
+        }
+        drop(rows);
+        drop(stmt);
+        let context = "reading known TLS reports";
+        let mut stmt = conn
+            .prepare(include_str!("../../../sql/store/known_tls_reports.sql"))
+            .map_err(StoreError::db(context))?;
+        let mut rows = stmt.query([]).map_err(StoreError::db(context))?;
+        while let Some(row) = rows.next().map_err(StoreError::db(context))? {
+            let read = || -> duckdb::Result<_> {
+                let key: i64 = row.get(0)?;
+                let conflict_of: Option<i64> = row.get(1)?;
+                let org: Option<String> = row.get(2)?;
+                let contact: Option<String> = row.get(3)?;
+                let report_id: String = row.get(4)?;
+                let (begin, end): (i64, i64) = (row.get(5)?, row.get(6)?);
+                let hash: String = row.get(7)?;
+                let id = identity(
+                    org.as_deref(),
+                    contact.as_deref(),
+                    &report_id,
+                    None,
+                    begin,
+                    end,
+                );
+                Ok((id, conflict_of.unwrap_or(key), hash))
+            };
+            let (id, first, hash) = read().map_err(StoreError::db(context))?;
+            self.tls.remember(id, first, &hash);
         }
         drop(rows);
         drop(stmt);
@@ -116,9 +192,8 @@ impl Dedup {
         Ok(())
     }
 
-    /// What a report with identity `id` and `content_hash` is, about to be stored under
-    /// `report_key` (`replacing` when it replaces the stored report with that key); the
-    /// payload it came in (`payload`) is remembered as that report's.
+    /// What an aggregate report is (see [`Identities::decide`]); the payload it came in is
+    /// remembered as that report's.
     pub(crate) fn decide(
         &mut self,
         id: [u8; 32],
@@ -127,29 +202,9 @@ impl Dedup {
         report_key: i64,
         replacing: Option<Option<i64>>,
     ) -> Outcome {
-        let outcome = match (replacing, self.known.get_mut(&id)) {
-            (Some(_), _) => Outcome::Replaced { report_key },
-            (None, None) => {
-                self.known.insert(
-                    id,
-                    Known {
-                        first_key: report_key,
-                        hashes: vec![content_hash],
-                    },
-                );
-                Outcome::New { report_key }
-            }
-            (None, Some(known)) if known.hashes.contains(&content_hash) => Outcome::Duplicate {
-                of: known.first_key,
-            },
-            (None, Some(known)) => {
-                known.hashes.push(content_hash);
-                Outcome::Conflict {
-                    report_key,
-                    of: known.first_key,
-                }
-            }
-        };
+        let outcome = self
+            .aggregate
+            .decide(id, content_hash, report_key, replacing);
         let first = match outcome {
             Outcome::New { report_key } => report_key,
             Outcome::Replaced { report_key } => replacing.flatten().unwrap_or(report_key),

@@ -8,10 +8,11 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use duckdb::params;
 use rua_align::normalize as normalize_domain;
 use rua_report::aggregate::{Record, RecordSink, Report};
+use rua_report::smtp_tls::TlsReport;
 
-use crate::content_hash::{ContentHasher, hash_record, hash_report};
+use crate::content_hash::{ContentHasher, hash_record, hash_report, hash_tls_report};
 use crate::dedup::{Dedup, identity};
-use crate::tables::{ReportRow, Rows};
+use crate::tables::{ReportRow, Rows, TlsReportRow};
 use crate::writer::{Job, Writer};
 use crate::{Content, Origin, Outcome, PayloadHash, RejectRow, RunCounts, Store, StoreError};
 
@@ -39,6 +40,7 @@ pub(crate) struct State {
     next_report_key: i64,
     next_reject_key: i64,
     next_payload_key: i64,
+    next_tls_key: i64,
     run_id: i64,
     run_started: Option<Instant>,
     pending: Rows,
@@ -65,15 +67,16 @@ fn now_micros() -> i64 {
 impl Store {
     pub(crate) fn load_known(&mut self) -> Result<(), StoreError> {
         let st = &mut self.ingest;
-        let (reports, rejects, payloads, runs): (i64, i64, i64, i64) = self
+        let (reports, rejects, payloads, runs, tls): (i64, i64, i64, i64, i64) = self
             .conn
             .query_row(include_str!("../../../sql/store/max_keys.sql"), [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })
             .map_err(StoreError::db("reading keys"))?;
         st.next_report_key = reports + 1;
         st.next_reject_key = rejects + 1;
         st.next_payload_key = payloads + 1;
+        st.next_tls_key = tls + 1;
         st.run_id = runs;
         st.dedup.load(&self.conn)
     }
@@ -160,10 +163,26 @@ impl Store {
     /// Stores a payload that could not be read. Returns false when the same bytes were
     /// rejected before (nothing is written again).
     pub fn reject(&mut self, row: RejectRow, content: Content) -> Result<bool, StoreError> {
+        let is_new = self.ingest.dedup.known_payloads.insert(content.hash);
+        self.store_reject(row, content, is_new)
+    }
+
+    /// Moves a payload kept aside in `other_payloads` (`rua reparse`, when it cannot be read)
+    /// to `rejects`; its bytes are known already, being there.
+    pub fn reject_kept(&mut self, row: RejectRow, content: Content) -> Result<bool, StoreError> {
+        self.store_reject(row, content, true)
+    }
+
+    fn store_reject(
+        &mut self,
+        row: RejectRow,
+        content: Content,
+        is_new: bool,
+    ) -> Result<bool, StoreError> {
         let st = &mut self.ingest;
         st.counts.n_rejects += 1;
         st.counts.bytes_read += content.n_bytes;
-        if !st.dedup.known_payloads.insert(content.hash) {
+        if !is_new {
             return Ok(false);
         }
         let key = st.next_reject_key;
@@ -195,6 +214,64 @@ impl Store {
             .push_other(key, st.run_id, now_micros(), kind, &origin, &content);
         self.maybe_flush()?;
         Ok(true)
+    }
+
+    /// Stores an SMTP TLS report, unless it is a copy of one stored: the same identity
+    /// (organization, report id, period) and content. A copy with other content is stored
+    /// with `conflict_of` set.
+    pub fn add_tls_report(
+        &mut self,
+        report: &TlsReport,
+        content: Content,
+        origin: &Origin,
+    ) -> Result<Outcome, StoreError> {
+        self.roll_back_spill()?;
+        let keep_raw = self.options.keep_raw;
+        let st = &mut self.ingest;
+        st.counts.n_payloads += 1;
+        st.counts.bytes_read += content.n_bytes;
+        let mut hasher = ContentHasher::default();
+        hash_tls_report(&mut hasher, report);
+        let content_hash = hasher.finish();
+        let id = identity(
+            report.organization_name.as_deref(),
+            report.contact_info.as_deref(),
+            &report.report_id,
+            None,
+            report.begin,
+            report.end,
+        );
+        let key = st.next_tls_key;
+        let outcome = st.dedup.tls.decide(id, content_hash, key, None);
+        let conflict_of = match outcome {
+            Outcome::New { .. } => None,
+            Outcome::Conflict { of, .. } => Some(of),
+            Outcome::Duplicate { .. } | Outcome::Replaced { .. } => {
+                st.counts.n_duplicates += 1;
+                return Ok(outcome);
+            }
+        };
+        match conflict_of {
+            None => st.counts.n_other += 1,
+            Some(_) => st.counts.n_conflicts += 1,
+        }
+        st.next_tls_key += 1;
+        let raw = content.raw_gz.filter(|_| keep_raw);
+        st.pending.push_tls_report(&TlsReportRow {
+            key,
+            run_id: st.run_id,
+            now: now_micros(),
+            report,
+            content_hash: &content_hash.to_hex(),
+            payload_hash: &content.hash.hex(),
+            n_bytes: content.n_bytes,
+            raw: raw.as_deref(),
+            conflict_of,
+            origin,
+        });
+        st.n_pending_reports += 1;
+        self.maybe_flush()?;
+        Ok(outcome)
     }
 
     fn maybe_flush(&mut self) -> Result<(), StoreError> {

@@ -31,7 +31,7 @@ pub use export::{ExportFormat, ExportSpec};
 pub use ingest::{ParsedReport, ReportWriter};
 pub use model::{Origin, Outcome, RejectRow, RunCounts};
 pub use query::{Param, QueryResult, Value};
-pub use reparse::{StoredPayload, StoredReject};
+pub use reparse::{KeptPayload, StoredPayload};
 pub use source_state::FolderState;
 pub use tables::INGESTED_TABLES;
 

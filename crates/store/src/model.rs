@@ -47,9 +47,11 @@ pub struct RejectRow {
 pub struct RunCounts {
     pub n_payloads: u64,
     pub n_reports_new: u64,
+    /// Copies of a report stored before (aggregate or SMTP TLS): nothing written.
     pub n_duplicates: u64,
     pub n_conflicts: u64,
     pub n_rejects: u64,
+    /// SMTP TLS reports stored, and payloads kept aside in `other_payloads` (failure reports).
     pub n_other: u64,
     /// Records and messages of the reports added (new and conflicting).
     pub n_records: u64,

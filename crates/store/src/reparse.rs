@@ -1,6 +1,7 @@
 //! Reading kept payloads back, for `rua reparse`: stored reports are parsed again and their
-//! rows replaced in place (same key, same provenance); rejected aggregate payloads are tried
-//! again and leave `rejects` when they now parse.
+//! rows replaced in place (same key, same provenance); rejected payloads are tried again and
+//! leave `rejects` when they now parse, and so do payloads an older rua kept aside in
+//! `other_payloads` (SMTP TLS reports).
 
 use std::io::{BufRead, BufReader};
 
@@ -19,10 +20,11 @@ pub struct StoredPayload {
     raw_gz: Vec<u8>,
 }
 
-/// A rejected aggregate payload's kept bytes.
+/// The kept bytes of a rejected payload or of one kept aside (`other_payloads`).
 #[derive(Debug, Clone)]
-pub struct StoredReject {
-    pub reject_key: i64,
+pub struct KeptPayload {
+    /// `reject_key` or `payload_key`.
+    pub key: i64,
     pub origin: Origin,
     raw_gz: Vec<u8>,
 }
@@ -38,9 +40,14 @@ impl StoredPayload {
     }
 }
 
-impl StoredReject {
+impl KeptPayload {
     pub fn reader(&self) -> impl BufRead + '_ {
         gunzip(&self.raw_gz)
+    }
+
+    /// The bytes as kept: one gzip member.
+    pub fn raw_gz(&self) -> &[u8] {
+        &self.raw_gz
     }
 }
 
@@ -81,20 +88,45 @@ impl Store {
             .map_err(StoreError::db("reading stored reports"))
     }
 
-    /// Up to `limit` rejected aggregate payloads, from `from_key` on.
+    /// Up to `limit` rejected payloads of `kind`, from `from_key` on.
     pub fn stored_rejects(
         &self,
+        kind: &str,
         from_key: i64,
         limit: usize,
-    ) -> Result<Vec<StoredReject>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(include_str!("../../../sql/store/stored_rejects.sql"))
-            .map_err(StoreError::db("reading rejects"))?;
+    ) -> Result<Vec<KeptPayload>, StoreError> {
+        self.kept(
+            include_str!("../../../sql/store/stored_rejects.sql"),
+            kind,
+            from_key,
+            limit,
+        )
+    }
+
+    /// Up to `limit` payloads of `kind` kept aside in `other_payloads`, from `from_key` on.
+    pub fn stored_other_payloads(
+        &self,
+        kind: &str,
+        from_key: i64,
+        limit: usize,
+    ) -> Result<Vec<KeptPayload>, StoreError> {
+        let sql = include_str!("../../../sql/store/stored_other_payloads.sql");
+        self.kept(sql, kind, from_key, limit)
+    }
+
+    fn kept(
+        &self,
+        sql: &str,
+        kind: &str,
+        from_key: i64,
+        limit: usize,
+    ) -> Result<Vec<KeptPayload>, StoreError> {
+        let context = "reading kept payloads";
+        let mut stmt = self.conn.prepare(sql).map_err(StoreError::db(context))?;
         let rows = stmt
-            .query_map(duckdb::params![from_key, limit as i64], |row| {
-                Ok(StoredReject {
-                    reject_key: row.get(0)?,
+            .query_map(duckdb::params![kind, from_key, limit as i64], |row| {
+                Ok(KeptPayload {
+                    key: row.get(0)?,
                     origin: Origin {
                         source: text(row, 1)?.unwrap_or_default(),
                         chain: text(row, 2)?.unwrap_or_default(),
@@ -107,9 +139,9 @@ impl Store {
                     raw_gz: row.get(7)?,
                 })
             })
-            .map_err(StoreError::db("reading rejects"))?;
+            .map_err(StoreError::db(context))?;
         rows.collect::<duckdb::Result<Vec<_>>>()
-            .map_err(StoreError::db("reading rejects"))
+            .map_err(StoreError::db(context))
     }
 
     /// Starts re-writing a stored report under its own key; `finish` replaces its rows.
@@ -118,6 +150,19 @@ impl Store {
         stored: &StoredPayload,
     ) -> Result<ReportWriter<'_>, StoreError> {
         self.writer(stored.report_key, Some(stored.conflict_of))
+    }
+
+    /// Removes a payload kept aside that was now read (after it was stored as a report or a
+    /// reject).
+    pub fn forget_other_payload(&mut self, payload_key: i64) -> Result<(), StoreError> {
+        self.commit()?;
+        self.conn
+            .execute(
+                include_str!("../../../sql/store/delete_other_payload.sql"),
+                [Param::Int(payload_key)],
+            )
+            .map_err(StoreError::db("removing a kept payload"))?;
+        Ok(())
     }
 
     /// Removes a reject whose payload now parsed (after it was stored as a report).

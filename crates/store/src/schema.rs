@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/migrations/0002_imap_state.sql"),
     include_str!("../../../sql/migrations/0003_raw_uncompressed.sql"),
     include_str!("../../../sql/migrations/0004_payload_hash.sql"),
+    include_str!("../../../sql/migrations/0005_smtp_tls.sql"),
 ];
 const VIEWS: &str = include_str!("../../../sql/views.sql");
 

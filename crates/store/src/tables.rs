@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 use duckdb::vtab::arrow::ArrowBatchRegistration;
 use rua_align::normalize as normalize_domain;
 use rua_report::aggregate::{DkimResult, OverrideReason, Record, Report, SpfResult, Warning};
+use rua_report::smtp_tls::{FailureDetail, TlsPolicy, TlsReport, Warning as TlsWarning};
 
 use crate::columns::{Columns, Kind};
 use crate::{Content, Origin, RejectRow};
@@ -299,6 +300,101 @@ table! {
     }
 }
 
+/// A stored SMTP TLS report's own values, for its `tls_reports` row.
+pub(crate) struct TlsReportRow<'a> {
+    pub(crate) key: i64,
+    pub(crate) run_id: i64,
+    pub(crate) now: i64,
+    pub(crate) report: &'a TlsReport,
+    pub(crate) content_hash: &'a str,
+    pub(crate) payload_hash: &'a str,
+    pub(crate) n_bytes: u64,
+    pub(crate) raw: Option<&'a [u8]>,
+    pub(crate) conflict_of: Option<i64>,
+    pub(crate) origin: &'a Origin,
+}
+
+table! {
+    TLS_REPORTS = "tls_reports",
+    fn push_tls_report_row(f: &TlsReportRow<'_>) {
+        report_key: int64(Some(f.key)),
+        ingest_run_id: int64(Some(f.run_id)),
+        ingested_at: micros(f.now),
+        organization_name: text(f.report.organization_name.as_deref()),
+        contact_info: text(f.report.contact_info.as_deref()),
+        report_id: text(Some(&f.report.report_id)),
+        begin_at: seconds(f.report.begin),
+        end_at: seconds(f.report.end),
+        begin_raw: text(Some(&f.report.begin_raw)),
+        end_raw: text(Some(&f.report.end_raw)),
+        n_policies: int32(Some(i32_of(f.report.policies.len()))),
+        content_hash: text(Some(f.content_hash)),
+        payload_hash: text(Some(f.payload_hash)),
+        payload_bytes: int64(n64(f.n_bytes)),
+        conflict_of: int64(f.conflict_of),
+        source: text(Some(&f.origin.source)),
+        source_chain: text(Some(&f.origin.chain)),
+        file_name: text(f.origin.file_name.as_deref()),
+        message_id: text(f.origin.message_id.as_deref()),
+        message_subject: text(f.origin.message_subject.as_deref()),
+        message_from: text(f.origin.message_from.as_deref()),
+        message_date: text(f.origin.message_date.as_deref()),
+        raw_gz: blob(f.raw),
+    }
+}
+
+table! {
+    TLS_POLICIES = "tls_policies",
+    fn push_tls_policy(key: i64, index: usize, p: &TlsPolicy) {
+        report_key: int64(Some(key)),
+        policy_index: int32(Some(i32_of(index))),
+        policy_type: text(p.policy_type.as_str()),
+        policy_type_raw: text(p.policy_type.raw.as_deref()),
+        policy_domain: text(p.policy_domain.as_deref()),
+        policy_domain_raw: text(p.policy_domain_raw.as_deref()),
+        policy_strings: text(lines(&p.policy_strings).as_deref()),
+        mx_hosts: text(lines(&p.mx_hosts).as_deref()),
+        successful_sessions: int64(p.successful_sessions.and_then(n64)),
+        failed_sessions: int64(p.failed_sessions.and_then(n64)),
+    }
+}
+
+table! {
+    TLS_FAILURE_DETAILS = "tls_failure_details",
+    fn push_tls_failure(key: i64, policy: usize, index: usize, d: &FailureDetail) {
+        report_key: int64(Some(key)),
+        policy_index: int32(Some(i32_of(policy))),
+        detail_index: int32(Some(i32_of(index))),
+        result_type: text(d.result_type.as_str()),
+        result_type_raw: text(d.result_type.raw.as_deref()),
+        sending_mta_ip: display(d.sending_mta_ip),
+        sending_mta_ip_raw: text(d.sending_mta_ip_raw.as_deref()),
+        receiving_mx_hostname: text(d.receiving_mx_hostname.as_deref()),
+        receiving_mx_hostname_raw: text(d.receiving_mx_hostname_raw.as_deref()),
+        receiving_mx_helo: text(d.receiving_mx_helo.as_deref()),
+        receiving_ip: display(d.receiving_ip),
+        receiving_ip_raw: text(d.receiving_ip_raw.as_deref()),
+        failed_sessions: int64(d.failed_sessions.and_then(n64)),
+        additional_information: text(d.additional_information.as_deref()),
+        failure_reason_code: text(d.failure_reason_code.as_deref()),
+    }
+}
+
+table! {
+    TLS_REPORT_WARNINGS = "tls_report_warnings",
+    fn push_tls_warning(key: i64, w: &TlsWarning) {
+        report_key: int64(Some(key)),
+        code: text(Some(w.code.as_str())),
+        json_path: text(Some(&w.path)),
+        raw_value: text(w.raw.as_deref()),
+    }
+}
+
+/// Values one per line, or none when there are none.
+fn lines(values: &[String]) -> Option<String> {
+    (!values.is_empty()).then(|| values.join("\n"))
+}
+
 /// [`Rows`] with one [`Columns`] per table, and [`TABLES`] in the same order (the order an
 /// ingest fills and appends them), from one list.
 macro_rules! rows {
@@ -339,6 +435,10 @@ rows! {
     override_reasons: OVERRIDE_REASONS,
     rejects: REJECTS,
     other_payloads: OTHER_PAYLOADS,
+    tls_reports: TLS_REPORTS,
+    tls_policies: TLS_POLICIES,
+    tls_failure_details: TLS_FAILURE_DETAILS,
+    tls_report_warnings: TLS_REPORT_WARNINGS,
 }
 
 /// The tables an ingest appends to, in the order it fills them.
@@ -479,6 +579,21 @@ impl Rows {
             origin,
             content,
         );
+    }
+
+    /// A stored SMTP TLS report's rows: the report, its policies, their failure details and
+    /// its warnings.
+    pub(crate) fn push_tls_report(&mut self, f: &TlsReportRow<'_>) {
+        push_tls_report_row(&mut self.tls_reports, f);
+        for (i, policy) in f.report.policies.iter().enumerate() {
+            push_tls_policy(&mut self.tls_policies, f.key, i, policy);
+            for (j, detail) in policy.failure_details.iter().enumerate() {
+                push_tls_failure(&mut self.tls_failure_details, f.key, i, j, detail);
+            }
+        }
+        for w in &f.report.warnings {
+            push_tls_warning(&mut self.tls_report_warnings, f.key, w);
+        }
     }
 
     /// Appends every buffered row in the connection's current transaction, then empties.

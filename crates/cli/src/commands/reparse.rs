@@ -1,6 +1,10 @@
 //! `rua reparse`: every kept report parsed again (after an upgrade), and rejects retried.
 
-use rua_store::{Origin, PayloadTee, ReportWriter, Store, StoreError};
+use std::io::Read as _;
+
+use rua_store::{
+    Content, KeptPayload, Origin, PayloadTee, RejectRow, ReportWriter, Store, StoreError,
+};
 
 use crate::exit;
 use crate::settings::{Settings, open_store};
@@ -9,10 +13,11 @@ pub fn run(settings: &Settings) -> anyhow::Result<u8> {
     let mut store = open_store(&settings.db, &settings.ingest_options(true))?;
     let outcome = reparse(&mut store, &settings.limits.parse)?;
     tracing::info!(
-        "reparsed {} reports ({} no longer parse and were kept as they were); {} rejects now parse",
+        "reparsed {} reports ({} no longer parse and were kept as they were); {} rejects now parse; {} SMTP TLS reports read from other_payloads",
         outcome.n_reparsed,
         outcome.n_failed,
-        outcome.n_recovered
+        outcome.n_recovered,
+        outcome.n_moved
     );
     Ok(if outcome.n_failed > 0 {
         exit::REJECTS
@@ -27,6 +32,26 @@ struct Reparsed {
     n_reparsed: u64,
     n_failed: u64,
     n_recovered: u64,
+    /// SMTP TLS payloads moved out of `other_payloads`.
+    n_moved: u64,
+}
+
+/// A kept payload's bytes, or `None` when its kept copy is not gzip.
+fn gunzipped(kept: &KeptPayload) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    kept.reader().read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
+/// A kept payload as a TLS report, when it now reads as one.
+fn read_tls(kept: &KeptPayload) -> Option<rua_report::smtp_tls::TlsReport> {
+    rua_report::smtp_tls::parse(&gunzipped(kept)?).ok()
+}
+
+/// What the store keeps of a kept payload: the same bytes and the same compressed copy.
+fn content(kept: &KeptPayload) -> Content {
+    let bytes = gunzipped(kept).unwrap_or_default();
+    Content::of(&bytes, Some(kept.raw_gz().to_vec()))
 }
 
 /// Parses a kept payload into `writer` and stores it: `Ok(Ok(()))` when stored,
@@ -85,17 +110,64 @@ fn reparse(
     store.commit()?;
     let mut from = 0;
     loop {
-        let batch = store.stored_rejects(from, BATCH)?;
+        let batch = store.stored_rejects("aggregate", from, BATCH)?;
         if batch.is_empty() {
             break;
         }
         for reject in &batch {
-            from = reject.reject_key + 1;
+            from = reject.key + 1;
             let writer = store.report()?;
             if reread(writer, reject.reader(), &reject.origin, options)?.is_ok() {
-                store.forget_reject(reject.reject_key)?;
+                store.forget_reject(reject.key)?;
                 done.n_recovered += 1;
             }
+        }
+    }
+    // SMTP TLS reports: rejected ones tried again, and those an older rua kept aside read
+    // into their tables (or, when they cannot be read, into rejects with the reason).
+    let mut from = 0;
+    loop {
+        let batch = store.stored_rejects("smtp_tls", from, BATCH)?;
+        if batch.is_empty() {
+            break;
+        }
+        for reject in &batch {
+            from = reject.key + 1;
+            if let Some(report) = read_tls(reject) {
+                store.add_tls_report(&report, content(reject), &reject.origin)?;
+                store.forget_reject(reject.key)?;
+                done.n_recovered += 1;
+            }
+        }
+    }
+    let mut from = 0;
+    loop {
+        let batch = store.stored_other_payloads("smtp_tls", from, BATCH)?;
+        if batch.is_empty() {
+            break;
+        }
+        for kept in &batch {
+            from = kept.key + 1;
+            let bytes = gunzipped(kept);
+            match bytes.as_deref().map(rua_report::smtp_tls::parse) {
+                Some(Ok(report)) => {
+                    store.add_tls_report(&report, content(kept), &kept.origin)?;
+                    done.n_moved += 1;
+                }
+                Some(Err(e)) => {
+                    let row = RejectRow {
+                        payload_kind: "smtp_tls".to_owned(),
+                        reason_code: e.kind.code().to_owned(),
+                        reason: e.to_string(),
+                        origin: kept.origin.clone(),
+                    };
+                    store.reject_kept(row, content(kept))?;
+                    done.n_moved += 1;
+                }
+                // Its kept copy is not gzip: left where it is.
+                None => continue,
+            }
+            store.forget_other_payload(kept.key)?;
         }
     }
     store.finish_run(false)?;

@@ -11,7 +11,8 @@ use crate::settings::Settings;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Group by source IP, network (/24, /64), alignment category, From domain,
-    /// reporting organisation, day, or disposition and override reason.
+    /// reporting organisation, day, or disposition and override reason; or the SMTP TLS
+    /// reports per policy domain (tls).
     #[arg(long, value_enum)]
     by: Option<By>,
     #[command(flatten)]
@@ -32,6 +33,8 @@ pub enum By {
     Reporter,
     Day,
     Disposition,
+    /// SMTP TLS reports: sessions and failures per policy domain and policy type.
+    Tls,
 }
 
 impl By {
@@ -44,6 +47,7 @@ impl By {
             By::Reporter => include_str!("../../../../sql/queries/summary_by_reporter.sql"),
             By::Day => include_str!("../../../../sql/queries/summary_by_day.sql"),
             By::Disposition => include_str!("../../../../sql/queries/summary_by_disposition.sql"),
+            By::Tls => include_str!("../../../../sql/queries/summary_by_tls.sql"),
         }
     }
 }

@@ -1,12 +1,13 @@
-//! Payloads that are not aggregate reports: SMTP TLS and failure reports, kept whole up to
-//! their bound, and everything else, kept as a `not_report` reject and never read whole.
+//! Payloads that are not aggregate reports: SMTP TLS reports, read into their tables (or
+//! rejected with the reason), failure reports, kept aside whole, both up to their bound, and
+//! everything else, kept as a `not_report` reject and never read whole.
 
 use std::io::Read;
 
 use rua_store::Content;
 use rua_unpack::{IN_MEMORY_BYTES, Payload, PayloadKind};
 
-use super::{Ingest, IngestError, content_of, origin, unreadable_code};
+use super::{Ingest, IngestError, content_of, note_conflict, origin, unreadable_code};
 
 impl Ingest<'_> {
     /// Keeps a payload that is not an aggregate report: an SMTP TLS or failure report in
@@ -62,6 +63,17 @@ impl Ingest<'_> {
                 );
                 self.keep_reject(prov, "not_report", "not_report", reason, content)
             }
+            (PayloadKind::SmtpTls, true) => match rua_report::smtp_tls::parse(&bytes) {
+                Ok(report) => {
+                    let outcome = self.store.add_tls_report(&report, content, &origin(prov))?;
+                    note_conflict(prov, outcome);
+                    Ok(())
+                }
+                Err(e) => {
+                    let code = e.kind.code();
+                    self.keep_reject(prov, "smtp_tls", code, e.to_string(), content)
+                }
+            },
             (_, true) => self
                 .store
                 .other_payload(kind.as_str(), origin(prov), content)

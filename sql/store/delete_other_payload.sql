@@ -1,0 +1,1 @@
+DELETE FROM other_payloads WHERE payload_key = ?
