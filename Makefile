@@ -20,6 +20,8 @@ build:
 run: build
 	$(RUA) --db $(DB) ingest sample-reports/aggregate sample-reports/containers; status=$$?; [ $$status -le 1 ] || exit $$status
 	$(RUA) --db $(DB) summary --format table
+	$(RUA) --db $(DB) summary --by tls --format table
+	$(RUA) --db $(DB) summary --by failure --format table
 
 # What the tests need beyond cargo: pyarrow reads the exports back independently, DuckDB's
 # Python client opens the database as another client would, and the IMAP tests start their
@@ -54,7 +56,7 @@ bench:
 # Fuzz each target for FUZZ_SECONDS, seeded with the shared corpus (see ARCHITECTURE.md).
 fuzz:
 	command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
-	for target in parse_report parse_tls unpack_message unpack_archive; do \
+	for target in parse_report parse_tls parse_failure unpack_message unpack_archive; do \
 	  mkdir -p crates/fuzz/corpus/$$target && \
 	  RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/fuzz $(CARGO) fuzz run --fuzz-dir crates/fuzz -s none -O $$target \
 	    crates/fuzz/corpus/$$target $$( [ -d ../shared/corpus ] && echo ../shared/corpus ) sample-reports \

@@ -312,3 +312,41 @@ FROM policies p
 GROUP BY p.policy_domain, p.policy_type;
 
 CREATE OR REPLACE VIEW summary_by_tls AS FROM summary_by_tls_for(NULL, NULL, NULL, NULL);
+
+-- Failure reports (RFC 6591) beside what the aggregate reports say of the same source
+-- address on the same UTC day: how many messages they counted from it and how many of those
+-- passed DMARC by rua's alignment (NULL when no aggregate report covers it).
+CREATE OR REPLACE VIEW failure_report_sources AS
+SELECT f.report_key, f.arrival_date, f.source_ip, f.reported_domain, f.auth_failure,
+       f.delivery_result, f.original_from, f.original_subject,
+       agg.messages AS aggregate_messages, agg.dmarc_pass AS aggregate_dmarc_pass,
+       agg.reporters AS aggregate_reporters
+FROM failure_reports f
+LEFT JOIN (
+    SELECT source_ip, date_trunc('day', begin_at) AS day, sum(message_count) AS messages,
+           coalesce(sum(message_count) FILTER (WHERE dmarc_pass), 0) AS dmarc_pass,
+           string_agg(DISTINCT org_name, ', ' ORDER BY org_name) AS reporters
+    FROM report_records GROUP BY ALL
+) agg ON agg.source_ip = f.source_ip AND agg.day = date_trunc('day', f.arrival_date);
+
+-- Per reported domain and source address: failure reports, their kinds of failure, what the
+-- receivers did, the subjects seen, and the aggregate reports' count for that address.
+CREATE OR REPLACE MACRO summary_by_failure_for(domain, since, until, reporter) AS TABLE
+SELECT
+    coalesce(f.reported_domain, '(none)')                                  AS reported_domain,
+    coalesce(f.source_ip, f.source_ip_raw, '(none)')                        AS source_ip,
+    count(*)                                                               AS reports,
+    string_agg(DISTINCT f.auth_failure, ', ' ORDER BY f.auth_failure)       AS auth_failures,
+    string_agg(DISTINCT f.delivery_result, ', ' ORDER BY f.delivery_result) AS delivery_results,
+    string_agg(DISTINCT f.original_subject, ' | ' ORDER BY f.original_subject) AS subjects,
+    min(f.arrival_date)                                                    AS first_arrival,
+    max(f.arrival_date)                                                    AS last_arrival,
+    (SELECT sum(message_count) FROM report_records r WHERE r.source_ip = f.source_ip) AS aggregate_messages
+FROM failure_reports f
+WHERE (domain IS NULL OR f.reported_domain = lower(domain))
+  AND (since IS NULL OR f.arrival_date > since OR f.arrival_date IS NULL)
+  AND (until IS NULL OR f.arrival_date < until OR f.arrival_date IS NULL)
+  AND (reporter IS NULL OR f.user_agent ILIKE reporter OR f.message_from ILIKE reporter)
+GROUP BY f.reported_domain, coalesce(f.source_ip, f.source_ip_raw, '(none)'), f.source_ip;
+
+CREATE OR REPLACE VIEW summary_by_failure AS FROM summary_by_failure_for(NULL, NULL, NULL, NULL);

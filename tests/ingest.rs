@@ -798,7 +798,8 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
             "sql",
             "--write",
             // One statement: opening the database in between would migrate it. The SMTP TLS
-            // report goes back to other_payloads, where rua kept it before migration 5.
+            // report goes back to other_payloads, where rua kept it before migration 5, and
+            // the tables of migrations 5 and 6 go.
             "ALTER TABLE reports DROP COLUMN payload_hash;
              INSERT INTO other_payloads
                SELECT 1000 + report_key, ingest_run_id, ingested_at, 'smtp_tls', source, source_chain,
@@ -808,6 +809,8 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
              DROP VIEW tls_policy_results; DROP VIEW counted_tls_reports;
              DROP TABLE tls_failure_details; DROP TABLE tls_policies; DROP TABLE tls_report_warnings;
              DROP TABLE tls_reports;
+             DROP VIEW summary_by_failure; DROP MACRO TABLE summary_by_failure_for;
+             DROP VIEW failure_report_sources; DROP TABLE failure_reports;
              DELETE FROM schema_version WHERE version > 2",
         ],
         OK,
@@ -822,10 +825,10 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
     let before = sql(&db, payloads);
     assert!(before.iter().filter(|r| r[2].is_empty()).count() < before.len());
     assert_eq!(number(&db, declared), 0);
-    // The next run that writes applies migrations 3 to 5, and every payload is still
+    // The next run that writes applies migrations 3 to 6, and every payload is still
     // there; the reports stored before have no payload hash until they are parsed again.
     rua_ok(&db, &["ingest", &inputs[0]], REJECTS);
-    assert_eq!(number(&db, "SELECT max(version) FROM schema_version"), 5);
+    assert_eq!(number(&db, "SELECT max(version) FROM schema_version"), 6);
     assert_eq!(number(&db, declared), 3);
     assert_eq!(sql(&db, payloads), before);
     let no_payload_hash = "SELECT count(*) FROM reports WHERE payload_hash IS NULL";

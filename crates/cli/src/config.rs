@@ -27,6 +27,8 @@ pub struct Database {
     pub lock_timeout_secs: Option<u64>,
     /// Keep each accepted report's XML for `rua reparse` (default true).
     pub keep_raw: Option<bool>,
+    /// Keep failure reports' original message bodies (personal data; off by default).
+    pub keep_failure_bodies: Option<bool>,
     /// DuckDB's memory limit for the commands that write (default 128MB).
     pub memory_limit: Option<String>,
     /// Records an ingest commits at a time (default 491,520): a killed run loses at most

@@ -90,6 +90,7 @@ impl Settings {
             lock_timeout: self.lock_timeout,
             is_read_only,
             keep_raw,
+            keep_failure_bodies: self.config.database.keep_failure_bodies.unwrap_or(false),
             memory_limit: Some(memory_limit.unwrap_or(DEFAULT_MEMORY_LIMIT).to_owned()),
             ..OpenOptions::default()
         }

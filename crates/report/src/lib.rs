@@ -3,12 +3,13 @@
 //!
 //! - [`aggregate`]: DMARC aggregate reports (RFC 7489 and RFC 9990), a streaming XML parser.
 //! - [`smtp_tls`]: SMTP TLS reports (RFC 8460), JSON held in memory (they are small).
+//! - [`failure`]: failure reports (RFC 6591 ARF), MIME read by mail-parser.
 //!
-//! Failure reports (RFC 6591) will be a sibling, with its own model, parser and error. What they share lives here:
-//! [`Vocabulary`] (enumerated words with their aliases) and the UTF-8 repair in front of a
-//! parser (`lossy`).
+//! What they share lives here: [`Vocabulary`] and [`Coded`] (enumerated words with their
+//! aliases, raw beside normalized) and the UTF-8 repair in front of a parser (`lossy`).
 
 pub mod aggregate;
+pub mod failure;
 mod lossy;
 pub mod smtp_tls;
 mod vocab;

@@ -330,6 +330,11 @@ impl Row<'_> {
         self.int64(Some(value))
     }
 
+    /// Seconds since the epoch or NULL, into a TIMESTAMP column.
+    pub(crate) fn seconds_or_null(&mut self, value: Option<i64>) -> &mut Self {
+        self.int64(value.map(|v| v.saturating_mul(1_000_000)))
+    }
+
     /// Seconds since the epoch, into a TIMESTAMP column.
     pub(crate) fn seconds(&mut self, value: i64) -> &mut Self {
         self.int64(Some(value.saturating_mul(1_000_000)))

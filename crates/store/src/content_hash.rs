@@ -3,6 +3,7 @@
 //! conflict (same identity, other values), whatever the report's encoding on its way.
 
 use rua_report::aggregate::{Record, Report};
+use rua_report::failure::FailureReport;
 use rua_report::smtp_tls::TlsReport;
 
 /// BLAKE3 fed through a buffer. The content hash takes a few dozen values of a few bytes
@@ -166,6 +167,25 @@ pub(crate) fn hash_tls_report(h: &mut ContentHasher, r: &TlsReport) {
                 feed(h, v);
             }
         }
+    }
+}
+
+/// A failure report's content: its feedback fields and the original's headers, with line
+/// endings made one (the same report sent with CRLF and with LF is one report).
+pub(crate) fn hash_failure_report(h: &mut ContentHasher, r: &FailureReport) {
+    for text in [
+        Some(r.feedback_report_raw.as_str()),
+        r.original_headers.as_deref(),
+    ] {
+        match text {
+            Some(text) => {
+                for line in text.lines() {
+                    feed(h, Some(line.trim_end()));
+                }
+            }
+            None => feed(h, None),
+        }
+        h.update(&[0x1e]);
     }
 }
 

@@ -103,6 +103,9 @@ pub(crate) struct Dedup {
     pub(crate) known_report_payloads: HashMap<PayloadHash, i64>,
     /// Payloads stored as rejects, other payloads or SMTP TLS reports.
     pub(crate) known_payloads: HashSet<PayloadHash>,
+    /// Content hashes of the failure reports stored (a failure report is stored once by its
+    /// content: it has no identity of its own).
+    pub(crate) failure_hashes: HashMap<blake3::Hash, i64>,
 }
 
 impl Dedup {
@@ -166,6 +169,20 @@ impl Dedup {
             self.tls.remember(id, first, &hash);
         }
         drop(rows);
+        drop(stmt);
+        let context = "reading known failure reports";
+        let mut stmt = conn
+            .prepare(include_str!("../../../sql/store/known_failure_reports.sql"))
+            .map_err(StoreError::db(context))?;
+        let hashes = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(StoreError::db(context))?;
+        for hash in hashes {
+            let (hash, key) = hash.map_err(StoreError::db(context))?;
+            if let Ok(hash) = blake3::Hash::from_hex(&hash) {
+                self.failure_hashes.insert(hash, key);
+            }
+        }
         drop(stmt);
         let mut stmt = conn
             .prepare(include_str!("../../../sql/store/known_payloads.sql"))

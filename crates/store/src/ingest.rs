@@ -8,11 +8,14 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use duckdb::params;
 use rua_align::normalize as normalize_domain;
 use rua_report::aggregate::{Record, RecordSink, Report};
+use rua_report::failure::Parsed as FailureParsed;
 use rua_report::smtp_tls::TlsReport;
 
-use crate::content_hash::{ContentHasher, hash_record, hash_report, hash_tls_report};
+use crate::content_hash::{
+    ContentHasher, hash_failure_report, hash_record, hash_report, hash_tls_report,
+};
 use crate::dedup::{Dedup, identity};
-use crate::tables::{ReportRow, Rows, TlsReportRow};
+use crate::tables::{FailureReportRow, ReportRow, Rows, TlsReportRow};
 use crate::writer::{Job, Writer};
 use crate::{Content, Origin, Outcome, PayloadHash, RejectRow, RunCounts, Store, StoreError};
 
@@ -41,6 +44,7 @@ pub(crate) struct State {
     next_reject_key: i64,
     next_payload_key: i64,
     next_tls_key: i64,
+    next_failure_key: i64,
     run_id: i64,
     run_started: Option<Instant>,
     pending: Rows,
@@ -67,16 +71,24 @@ fn now_micros() -> i64 {
 impl Store {
     pub(crate) fn load_known(&mut self) -> Result<(), StoreError> {
         let st = &mut self.ingest;
-        let (reports, rejects, payloads, runs, tls): (i64, i64, i64, i64, i64) = self
-            .conn
-            .query_row(include_str!("../../../sql/store/max_keys.sql"), [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .map_err(StoreError::db("reading keys"))?;
+        let (reports, rejects, payloads, runs, tls, failures): (i64, i64, i64, i64, i64, i64) =
+            self.conn
+                .query_row(include_str!("../../../sql/store/max_keys.sql"), [], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                })
+                .map_err(StoreError::db("reading keys"))?;
         st.next_report_key = reports + 1;
         st.next_reject_key = rejects + 1;
         st.next_payload_key = payloads + 1;
         st.next_tls_key = tls + 1;
+        st.next_failure_key = failures + 1;
         st.run_id = runs;
         st.dedup.load(&self.conn)
     }
@@ -272,6 +284,54 @@ impl Store {
         st.n_pending_reports += 1;
         self.maybe_flush()?;
         Ok(outcome)
+    }
+
+    /// Stores a failure report unless one with the same content (its feedback fields and the
+    /// original's headers) is stored. The original body and the report mail are kept only
+    /// with [`crate::OpenOptions::keep_failure_bodies`].
+    pub fn add_failure_report(
+        &mut self,
+        parsed: &FailureParsed,
+        content: Content,
+        origin: &Origin,
+    ) -> Result<Outcome, StoreError> {
+        self.roll_back_spill()?;
+        let keep = self.options.keep_failure_bodies;
+        let st = &mut self.ingest;
+        st.counts.n_payloads += 1;
+        st.counts.bytes_read += content.n_bytes;
+        let mut hasher = ContentHasher::default();
+        hash_failure_report(&mut hasher, &parsed.report);
+        let content_hash = hasher.finish();
+        let key = st.next_failure_key;
+        if let Some(&of) = st.dedup.failure_hashes.get(&content_hash) {
+            st.counts.n_duplicates += 1;
+            return Ok(Outcome::Duplicate { of });
+        }
+        st.dedup.failure_hashes.insert(content_hash, key);
+        st.counts.n_other += 1;
+        st.next_failure_key += 1;
+        let body = parsed
+            .original_body
+            .as_deref()
+            .filter(|_| keep)
+            .map(|body| Content::of(body, None).raw_gz.unwrap_or_default());
+        let raw = content.raw_gz.filter(|_| keep);
+        st.pending.push_failure_report(&FailureReportRow {
+            key,
+            run_id: st.run_id,
+            now: now_micros(),
+            report: &parsed.report,
+            content_hash: &content_hash.to_hex(),
+            payload_hash: &content.hash.hex(),
+            n_bytes: content.n_bytes,
+            original_body_gz: body.as_deref(),
+            raw: raw.as_deref(),
+            origin,
+        });
+        st.n_pending_reports += 1;
+        self.maybe_flush()?;
+        Ok(Outcome::New { report_key: key })
     }
 
     fn maybe_flush(&mut self) -> Result<(), StoreError> {

@@ -43,6 +43,9 @@ pub struct OpenOptions {
     pub is_read_only: bool,
     /// Keep each accepted report's XML (compressed) for `rua reparse`.
     pub keep_raw: bool,
+    /// Keep a failure report's original message body and the whole report mail (personal
+    /// data: off unless configured). Its headers are kept either way.
+    pub keep_failure_bodies: bool,
     /// DuckDB's memory limit when writing (e.g. `128MB`); DuckDB's default (80% of RAM)
     /// when None. Readers always get DuckDB's default.
     pub memory_limit: Option<String>,
@@ -61,6 +64,7 @@ impl Default for OpenOptions {
             lock_timeout: Duration::from_secs(60),
             is_read_only: false,
             keep_raw: true,
+            keep_failure_bodies: false,
             memory_limit: None,
             threads: None,
             commit_records: ingest::COMMIT_RECORDS,

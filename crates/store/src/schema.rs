@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/migrations/0003_raw_uncompressed.sql"),
     include_str!("../../../sql/migrations/0004_payload_hash.sql"),
     include_str!("../../../sql/migrations/0005_smtp_tls.sql"),
+    include_str!("../../../sql/migrations/0006_failure_reports.sql"),
 ];
 const VIEWS: &str = include_str!("../../../sql/views.sql");
 

@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 use duckdb::vtab::arrow::ArrowBatchRegistration;
 use rua_align::normalize as normalize_domain;
 use rua_report::aggregate::{DkimResult, OverrideReason, Record, Report, SpfResult, Warning};
+use rua_report::failure::FailureReport;
 use rua_report::smtp_tls::{FailureDetail, TlsPolicy, TlsReport, Warning as TlsWarning};
 
 use crate::columns::{Columns, Kind};
@@ -48,6 +49,9 @@ macro_rules! kind {
         Kind::Timestamp
     };
     (micros) => {
+        Kind::Timestamp
+    };
+    (seconds_or_null) => {
         Kind::Timestamp
     };
 }
@@ -390,6 +394,70 @@ table! {
     }
 }
 
+/// A stored failure report's values, for its `failure_reports` row.
+pub(crate) struct FailureReportRow<'a> {
+    pub(crate) key: i64,
+    pub(crate) run_id: i64,
+    pub(crate) now: i64,
+    pub(crate) report: &'a FailureReport,
+    pub(crate) content_hash: &'a str,
+    pub(crate) payload_hash: &'a str,
+    pub(crate) n_bytes: u64,
+    pub(crate) original_body_gz: Option<&'a [u8]>,
+    pub(crate) raw: Option<&'a [u8]>,
+    pub(crate) origin: &'a Origin,
+}
+
+table! {
+    FAILURE_REPORTS = "failure_reports",
+    fn push_failure_report_row(f: &FailureReportRow<'_>) {
+        report_key: int64(Some(f.key)),
+        ingest_run_id: int64(Some(f.run_id)),
+        ingested_at: micros(f.now),
+        feedback_type: text(f.report.feedback_type.as_deref()),
+        user_agent: text(f.report.user_agent.as_deref()),
+        version: text(f.report.version.as_deref()),
+        original_envelope_id: text(f.report.original_envelope_id.as_deref()),
+        original_mail_from: text(f.report.original_mail_from.as_deref()),
+        original_rcpt_to: text(f.report.original_rcpt_to.as_deref()),
+        arrival_date: seconds_or_null(f.report.arrival_date),
+        arrival_date_raw: text(f.report.arrival_date_raw.as_deref()),
+        reporting_mta: text(f.report.reporting_mta.as_deref()),
+        source_ip: display(f.report.source_ip),
+        source_ip_raw: text(f.report.source_ip_raw.as_deref()),
+        incidents: text(f.report.incidents.as_deref()),
+        authentication_results: text(f.report.authentication_results.as_deref()),
+        auth_failure: text(f.report.auth_failure.as_deref()),
+        delivery_result: text(f.report.delivery_result.as_deref()),
+        dkim_domain: text(f.report.dkim_domain.as_deref()),
+        dkim_identity: text(f.report.dkim_identity.as_deref()),
+        dkim_selector: text(f.report.dkim_selector.as_deref()),
+        spf_dns: text(f.report.spf_dns.as_deref()),
+        identity_alignment: text(f.report.identity_alignment.as_deref()),
+        reported_domain: text(f.report.reported_domain.as_deref()),
+        reported_uri: text(f.report.reported_uri.as_deref()),
+        feedback_report_raw: text(Some(&f.report.feedback_report_raw)),
+        original_from: text(f.report.original_from.as_deref()),
+        original_to: text(f.report.original_to.as_deref()),
+        original_subject: text(f.report.original_subject.as_deref()),
+        original_date: text(f.report.original_date.as_deref()),
+        original_message_id: text(f.report.original_message_id.as_deref()),
+        original_headers: text(f.report.original_headers.as_deref()),
+        content_hash: text(Some(f.content_hash)),
+        payload_hash: text(Some(f.payload_hash)),
+        payload_bytes: int64(n64(f.n_bytes)),
+        source: text(Some(&f.origin.source)),
+        source_chain: text(Some(&f.origin.chain)),
+        file_name: text(f.origin.file_name.as_deref()),
+        message_id: text(f.origin.message_id.as_deref()),
+        message_subject: text(f.origin.message_subject.as_deref()),
+        message_from: text(f.origin.message_from.as_deref()),
+        message_date: text(f.origin.message_date.as_deref()),
+        original_body_gz: blob(f.original_body_gz),
+        raw_gz: blob(f.raw),
+    }
+}
+
 /// Values one per line, or none when there are none.
 fn lines(values: &[String]) -> Option<String> {
     (!values.is_empty()).then(|| values.join("\n"))
@@ -439,6 +507,7 @@ rows! {
     tls_policies: TLS_POLICIES,
     tls_failure_details: TLS_FAILURE_DETAILS,
     tls_report_warnings: TLS_REPORT_WARNINGS,
+    failure_reports: FAILURE_REPORTS,
 }
 
 /// The tables an ingest appends to, in the order it fills them.
@@ -594,6 +663,10 @@ impl Rows {
         for w in &f.report.warnings {
             push_tls_warning(&mut self.tls_report_warnings, f.key, w);
         }
+    }
+
+    pub(crate) fn push_failure_report(&mut self, f: &FailureReportRow<'_>) {
+        push_failure_report_row(&mut self.failure_reports, f);
     }
 
     /// Appends every buffered row in the connection's current transaction, then empties.

@@ -13,7 +13,7 @@ pub fn run(settings: &Settings) -> anyhow::Result<u8> {
     let mut store = open_store(&settings.db, &settings.ingest_options(true))?;
     let outcome = reparse(&mut store, &settings.limits.parse)?;
     tracing::info!(
-        "reparsed {} reports ({} no longer parse and were kept as they were); {} rejects now parse; {} SMTP TLS reports read from other_payloads",
+        "reparsed {} reports ({} no longer parse and were kept as they were); {} rejects now parse; {} SMTP TLS and failure reports read from other_payloads",
         outcome.n_reparsed,
         outcome.n_failed,
         outcome.n_recovered,
@@ -32,7 +32,7 @@ struct Reparsed {
     n_reparsed: u64,
     n_failed: u64,
     n_recovered: u64,
-    /// SMTP TLS payloads moved out of `other_payloads`.
+    /// SMTP TLS and failure payloads moved out of `other_payloads`.
     n_moved: u64,
 }
 
@@ -138,6 +138,37 @@ fn reparse(
                 store.forget_reject(reject.key)?;
                 done.n_recovered += 1;
             }
+        }
+    }
+    // Failure reports an older rua kept aside (whole, body and all): read into their table,
+    // which keeps the body only if configured.
+    let mut from = 0;
+    loop {
+        let batch = store.stored_other_payloads("failure", from, BATCH)?;
+        if batch.is_empty() {
+            break;
+        }
+        for kept in &batch {
+            from = kept.key + 1;
+            let Some(bytes) = gunzipped(kept) else {
+                continue;
+            };
+            match rua_report::failure::parse(&bytes) {
+                Ok(parsed) => {
+                    store.add_failure_report(&parsed, content(kept), &kept.origin)?;
+                }
+                Err(e) => {
+                    let row = RejectRow {
+                        payload_kind: "failure".to_owned(),
+                        reason_code: e.code().to_owned(),
+                        reason: e.to_string(),
+                        origin: kept.origin.clone(),
+                    };
+                    store.reject_kept(row, content(kept))?;
+                }
+            }
+            done.n_moved += 1;
+            store.forget_other_payload(kept.key)?;
         }
     }
     let mut from = 0;

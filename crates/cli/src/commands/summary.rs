@@ -12,7 +12,7 @@ use crate::settings::Settings;
 pub struct Args {
     /// Group by source IP, network (/24, /64), alignment category, From domain,
     /// reporting organisation, day, or disposition and override reason; or the SMTP TLS
-    /// reports per policy domain (tls).
+    /// reports per policy domain (tls), or the failure reports per domain and source (failure).
     #[arg(long, value_enum)]
     by: Option<By>,
     #[command(flatten)]
@@ -35,6 +35,8 @@ pub enum By {
     Disposition,
     /// SMTP TLS reports: sessions and failures per policy domain and policy type.
     Tls,
+    /// Failure reports per reported domain and source address.
+    Failure,
 }
 
 impl By {
@@ -48,6 +50,7 @@ impl By {
             By::Day => include_str!("../../../../sql/queries/summary_by_day.sql"),
             By::Disposition => include_str!("../../../../sql/queries/summary_by_disposition.sql"),
             By::Tls => include_str!("../../../../sql/queries/summary_by_tls.sql"),
+            By::Failure => include_str!("../../../../sql/queries/summary_by_failure.sql"),
         }
     }
 }

@@ -1,6 +1,6 @@
-//! Payloads that are not aggregate reports: SMTP TLS reports, read into their tables (or
-//! rejected with the reason), failure reports, kept aside whole, both up to their bound, and
-//! everything else, kept as a `not_report` reject and never read whole.
+//! Payloads that are not aggregate reports: SMTP TLS and failure reports, read into their
+//! tables (or rejected with the reason) up to their bound, and everything else, kept as a
+//! `not_report` reject and never read whole.
 
 use std::io::Read;
 
@@ -73,6 +73,14 @@ impl Ingest<'_> {
                     let code = e.kind.code();
                     self.keep_reject(prov, "smtp_tls", code, e.to_string(), content)
                 }
+            },
+            (PayloadKind::Failure, true) => match rua_report::failure::parse(&bytes) {
+                Ok(parsed) => {
+                    self.store
+                        .add_failure_report(&parsed, content, &origin(prov))?;
+                    Ok(())
+                }
+                Err(e) => self.keep_reject(prov, "failure", e.code(), e.to_string(), content),
             },
             (_, true) => self
                 .store
