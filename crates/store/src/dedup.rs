@@ -44,6 +44,43 @@ pub(crate) struct Identities {
 }
 
 impl Identities {
+    /// The identities of stored reports, from a query with the columns of
+    /// `known_reports.sql`: key, conflict_of, organisation, e-mail or contact, report_id,
+    /// policy domain, begin, end, content hash.
+    fn load(
+        conn: &duckdb::Connection,
+        sql: &str,
+        context: &'static str,
+    ) -> Result<Identities, StoreError> {
+        let mut identities = Identities::default();
+        let mut stmt = conn.prepare(sql).map_err(StoreError::db(context))?;
+        let mut rows = stmt.query([]).map_err(StoreError::db(context))?;
+        while let Some(row) = rows.next().map_err(StoreError::db(context))? {
+            let read = || -> duckdb::Result<_> {
+                let key: i64 = row.get(0)?;
+                let conflict_of: Option<i64> = row.get(1)?;
+                let org: Option<String> = row.get(2)?;
+                let email: Option<String> = row.get(3)?;
+                let report_id: String = row.get(4)?;
+                let domain: Option<String> = row.get(5)?;
+                let (begin, end): (i64, i64) = (row.get(6)?, row.get(7)?);
+                let hash: String = row.get(8)?;
+                let id = identity(
+                    org.as_deref(),
+                    email.as_deref(),
+                    &report_id,
+                    domain.as_deref(),
+                    begin,
+                    end,
+                );
+                Ok((id, conflict_of.unwrap_or(key), hash))
+            };
+            let (id, first, hash) = read().map_err(StoreError::db(context))?;
+            identities.remember(id, first, &hash);
+        }
+        Ok(identities)
+    }
+
     /// A stored report: `first` is the key of its identity's first copy.
     fn remember(&mut self, id: [u8; 32], first: i64, content_hash: &str) {
         let known = self.known.entry(id).or_insert_with(|| Known {
@@ -111,65 +148,16 @@ pub(crate) struct Dedup {
 impl Dedup {
     /// Every stored report's identity and content hash, and every stored payload's hash.
     pub(crate) fn load(&mut self, conn: &duckdb::Connection) -> Result<(), StoreError> {
-        let context = "reading known reports";
-        let mut stmt = conn
-            .prepare(include_str!("../../../sql/store/known_reports.sql"))
-            .map_err(StoreError::db(context))?;
-        let mut rows = stmt.query([]).map_err(StoreError::db(context))?;
-        while let Some(row) = rows.next().map_err(StoreError::db(context))? {
-            let read = || -> duckdb::Result<_> {
-                let key: i64 = row.get(0)?;
-                let conflict_of: Option<i64> = row.get(1)?;
-                let org: Option<String> = row.get(2)?;
-                let email: Option<String> = row.get(3)?;
-                let report_id: String = row.get(4)?;
-                let domain: Option<String> = row.get(5)?;
-                let (begin, end): (i64, i64) = (row.get(6)?, row.get(7)?);
-                let hash: String = row.get(8)?;
-                let id = identity(
-                    org.as_deref(),
-                    email.as_deref(),
-                    &report_id,
-                    domain.as_deref(),
-                    begin,
-                    end,
-                );
-                Ok((id, conflict_of.unwrap_or(key), hash))
-            };
-            let (id, first, hash) = read().map_err(StoreError::db(context))?;
-            self.aggregate.remember(id, first, &hash);
-        }
-        drop(rows);
-        drop(stmt);
-        let context = "reading known TLS reports";
-        let mut stmt = conn
-            .prepare(include_str!("../../../sql/store/known_tls_reports.sql"))
-            .map_err(StoreError::db(context))?;
-        let mut rows = stmt.query([]).map_err(StoreError::db(context))?;
-        while let Some(row) = rows.next().map_err(StoreError::db(context))? {
-            let read = || -> duckdb::Result<_> {
-                let key: i64 = row.get(0)?;
-                let conflict_of: Option<i64> = row.get(1)?;
-                let org: Option<String> = row.get(2)?;
-                let contact: Option<String> = row.get(3)?;
-                let report_id: String = row.get(4)?;
-                let (begin, end): (i64, i64) = (row.get(5)?, row.get(6)?);
-                let hash: String = row.get(7)?;
-                let id = identity(
-                    org.as_deref(),
-                    contact.as_deref(),
-                    &report_id,
-                    None,
-                    begin,
-                    end,
-                );
-                Ok((id, conflict_of.unwrap_or(key), hash))
-            };
-            let (id, first, hash) = read().map_err(StoreError::db(context))?;
-            self.tls.remember(id, first, &hash);
-        }
-        drop(rows);
-        drop(stmt);
+        self.aggregate = Identities::load(
+            conn,
+            include_str!("../../../sql/store/known_reports.sql"),
+            "reading known reports",
+        )?;
+        self.tls = Identities::load(
+            conn,
+            include_str!("../../../sql/store/known_tls_reports.sql"),
+            "reading known TLS reports",
+        )?;
         let context = "reading known failure reports";
         let mut stmt = conn
             .prepare(include_str!("../../../sql/store/known_failure_reports.sql"))
