@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::process::Command;
 
-use common::{TempDir, number, rua_ok, sql};
+use common::{TempDir, number, rua, rua_ok, sql};
 use rua_report::aggregate::Alignment;
 use rua_testkit::{corpus, sample_reports};
 
@@ -431,4 +431,24 @@ print(con.sql("SELECT count(*) FROM summary_by_day_for('example.com', NULL, NULL
         .to_string(),
     );
     assert_eq!(theirs, expected.join("\n"));
+}
+
+#[test]
+fn a_writer_recreates_a_missing_view_and_readers_leave_the_database_as_it_is() {
+    let dir = TempDir::new("views");
+    let db = dir.db();
+    let report = sample_reports().join("aggregate/ok/google-np.xml");
+    let report = report.to_str().unwrap();
+    rua_ok(&db, &["ingest", report], 0);
+    assert_eq!(number(&db, "SELECT count(*) FROM views_state"), 1);
+    rua_ok(&db, &["sql", "--write", "DROP VIEW summary_by_day"], 0);
+    // A reader does not write: the view stays missing.
+    let out = rua(&db, &["summary", "--by", "reporter"]);
+    assert_eq!(out.status.code(), Some(0));
+    let missing = "SELECT count(*) FROM duckdb_views() WHERE view_name = 'summary_by_day'";
+    assert_eq!(number(&db, missing), 0);
+    // The next writer puts it back (the same report again: nothing else changes).
+    rua_ok(&db, &["ingest", report], 0);
+    assert_eq!(number(&db, missing), 1);
+    assert_eq!(number(&db, "SELECT count(*) FROM views_state"), 1);
 }

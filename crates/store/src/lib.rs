@@ -226,7 +226,7 @@ impl Store {
             }
             file::create(path, |tmp| {
                 let conn = connect(tmp, options)?;
-                schema::migrate(&conn, tmp, false, false)
+                schema::migrate(&conn, tmp, false)
             })?;
             // Created here or by another process meanwhile: either way, a whole database.
             if let file::Found::Nothing = file::inspect(path)? {
@@ -243,8 +243,7 @@ impl Store {
             options: options.clone(),
             ingest: ingest::State::default(),
         };
-        // A database created a moment ago (here or by another rua) has its views already.
-        schema::migrate(&store.conn, path, options.is_read_only, is_new)?;
+        schema::migrate(&store.conn, path, options.is_read_only)?;
         if !options.is_read_only {
             // The table function over Arrow batches that `sql/store/append_batch.sql` reads.
             store

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/migrations/0004_payload_hash.sql"),
     include_str!("../../../sql/migrations/0005_smtp_tls.sql"),
     include_str!("../../../sql/migrations/0006_failure_reports.sql"),
+    include_str!("../../../sql/migrations/0007_views_state.sql"),
 ];
 const VIEWS: &str = include_str!("../../../sql/views.sql");
 
@@ -19,12 +20,11 @@ const VIEWS: &str = include_str!("../../../sql/views.sql");
 pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Brings the schema up to date (a writer) or checks it is not too new (a reader), and
-/// recreates the views unless `has_views` (the database was created just now, views and all).
+/// recreates the views when they are not the ones this rua makes (see [`views_hash`]).
 pub(crate) fn migrate(
     conn: &duckdb::Connection,
     path: &Path,
     is_read_only: bool,
-    has_views: bool,
 ) -> Result<(), StoreError> {
     let has_table: i64 = conn
         .query_row(
@@ -69,9 +69,45 @@ pub(crate) fn migrate(
             return Err(StoreError::Migration { version, source });
         }
     }
-    if has_views {
+    let (stored, n_views): (Option<String>, i64) = conn
+        .query_row(
+            include_str!("../../../sql/store/views_state.sql"),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(StoreError::db("reading the views' state"))?;
+    let hash = views_hash();
+    if stored.as_deref() == Some(hash.as_str()) && n_views >= n_declared_views() {
         return Ok(());
     }
-    conn.execute_batch(VIEWS)
-        .map_err(StoreError::db("creating views"))
+    let create = || -> duckdb::Result<()> {
+        conn.execute_batch(crate::BEGIN)?;
+        conn.execute_batch(VIEWS)?;
+        conn.execute_batch(include_str!("../../../sql/store/clear_views_state.sql"))?;
+        conn.execute(
+            include_str!("../../../sql/store/set_views_state.sql"),
+            [hash.as_str()],
+        )?;
+        conn.execute_batch(crate::COMMIT)
+    };
+    create().map_err(|source| {
+        let _ = conn.execute_batch(crate::ROLLBACK);
+        StoreError::Db {
+            context: "creating views",
+            source,
+        }
+    })
+}
+
+/// What identifies the views a rua makes: `sql/views.sql` and the schema it is made on.
+fn views_hash() -> String {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(VIEWS.as_bytes());
+    hasher.update(&SCHEMA_VERSION.to_le_bytes());
+    hasher.finalize().to_hex().to_string()
+}
+
+/// How many views `sql/views.sql` declares.
+fn n_declared_views() -> i64 {
+    VIEWS.matches("CREATE OR REPLACE VIEW").count() as i64
 }

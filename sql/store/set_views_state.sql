@@ -1,0 +1,1 @@
+INSERT INTO views_state VALUES (?)
