@@ -12,6 +12,7 @@ pub mod aggregate;
 pub mod failure;
 mod lossy;
 pub mod smtp_tls;
+pub mod time;
 mod vocab;
 
 pub use vocab::{Coded, Vocabulary};

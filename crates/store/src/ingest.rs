@@ -228,6 +228,21 @@ impl Store {
         Ok(true)
     }
 
+    /// Counts a payload of another report kind as read (a spilled report's parts, if a writer
+    /// left any, are discarded first) and returns its content hash, fed by `hash`.
+    fn take_payload(
+        &mut self,
+        content: &Content,
+        hash: impl FnOnce(&mut ContentHasher),
+    ) -> Result<blake3::Hash, StoreError> {
+        self.roll_back_spill()?;
+        self.ingest.counts.n_payloads += 1;
+        self.ingest.counts.bytes_read += content.n_bytes;
+        let mut hasher = ContentHasher::default();
+        hash(&mut hasher);
+        Ok(hasher.finish())
+    }
+
     /// Stores an SMTP TLS report, unless it is a copy of one stored: the same identity
     /// (organization, report id, period) and content. A copy with other content is stored
     /// with `conflict_of` set.
@@ -237,14 +252,9 @@ impl Store {
         content: Content,
         origin: &Origin,
     ) -> Result<Outcome, StoreError> {
-        self.roll_back_spill()?;
+        let content_hash = self.take_payload(&content, |h| hash_tls_report(h, report))?;
         let keep_raw = self.options.keep_raw;
         let st = &mut self.ingest;
-        st.counts.n_payloads += 1;
-        st.counts.bytes_read += content.n_bytes;
-        let mut hasher = ContentHasher::default();
-        hash_tls_report(&mut hasher, report);
-        let content_hash = hasher.finish();
         let id = identity(
             report.organization_name.as_deref(),
             report.contact_info.as_deref(),
@@ -295,14 +305,10 @@ impl Store {
         content: Content,
         origin: &Origin,
     ) -> Result<Outcome, StoreError> {
-        self.roll_back_spill()?;
+        let content_hash =
+            self.take_payload(&content, |h| hash_failure_report(h, &parsed.report))?;
         let keep = self.options.keep_failure_bodies;
         let st = &mut self.ingest;
-        st.counts.n_payloads += 1;
-        st.counts.bytes_read += content.n_bytes;
-        let mut hasher = ContentHasher::default();
-        hash_failure_report(&mut hasher, &parsed.report);
-        let content_hash = hasher.finish();
         let key = st.next_failure_key;
         if let Some(&of) = st.dedup.failure_hashes.get(&content_hash) {
             st.counts.n_duplicates += 1;

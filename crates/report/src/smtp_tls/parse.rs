@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::error::{ErrorKind, ParseError};
 use super::model::{FailureDetail, TlsPolicy, TlsReport, Warning, WarningCode};
+use crate::time::days_from_civil;
 use crate::vocab::{Coded, Reading, Vocabulary, read_word};
 
 /// Parses one SMTP TLS report (UTF-8 JSON, a byte order mark allowed).
@@ -438,17 +439,6 @@ pub(crate) fn rfc3339_seconds(raw: &str) -> Option<i64> {
         }
     };
     Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 #[cfg(test)]
