@@ -42,7 +42,6 @@ pub(crate) struct State {
     dedup: Dedup,
     next_report_key: i64,
     next_reject_key: i64,
-    next_payload_key: i64,
     next_tls_key: i64,
     next_failure_key: i64,
     run_id: i64,
@@ -71,22 +70,14 @@ fn now_micros() -> i64 {
 impl Store {
     pub(crate) fn load_known(&mut self) -> Result<(), StoreError> {
         let st = &mut self.ingest;
-        let (reports, rejects, payloads, runs, tls, failures): (i64, i64, i64, i64, i64, i64) =
-            self.conn
-                .query_row(include_str!("../../../sql/store/max_keys.sql"), [], |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                })
-                .map_err(StoreError::db("reading keys"))?;
+        let (reports, rejects, runs, tls, failures): (i64, i64, i64, i64, i64) = self
+            .conn
+            .query_row(include_str!("../../../sql/store/max_keys.sql"), [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .map_err(StoreError::db("reading keys"))?;
         st.next_report_key = reports + 1;
         st.next_reject_key = rejects + 1;
-        st.next_payload_key = payloads + 1;
         st.next_tls_key = tls + 1;
         st.next_failure_key = failures + 1;
         st.run_id = runs;
@@ -201,29 +192,6 @@ impl Store {
         st.next_reject_key += 1;
         st.pending
             .push_reject(key, st.run_id, now_micros(), &row, &content);
-        self.maybe_flush()?;
-        Ok(true)
-    }
-
-    /// Stores an SMTP TLS or failure report for a later ingest. Returns false for a copy of
-    /// one already kept.
-    pub fn other_payload(
-        &mut self,
-        kind: &str,
-        origin: Origin,
-        content: Content,
-    ) -> Result<bool, StoreError> {
-        let st = &mut self.ingest;
-        st.counts.n_payloads += 1;
-        st.counts.n_other += 1;
-        st.counts.bytes_read += content.n_bytes;
-        if !st.dedup.known_payloads.insert(content.hash) {
-            return Ok(false);
-        }
-        let key = st.next_payload_key;
-        st.next_payload_key += 1;
-        st.pending
-            .push_other(key, st.run_id, now_micros(), kind, &origin, &content);
         self.maybe_flush()?;
         Ok(true)
     }

@@ -51,7 +51,7 @@ pub struct RunCounts {
     pub n_duplicates: u64,
     pub n_conflicts: u64,
     pub n_rejects: u64,
-    /// SMTP TLS reports stored, and payloads kept aside in `other_payloads` (failure reports).
+    /// SMTP TLS and failure reports stored.
     pub n_other: u64,
     /// Records and messages of the reports added (new and conflicting).
     pub n_records: u64,

@@ -285,25 +285,6 @@ table! {
     }
 }
 
-table! {
-    OTHER_PAYLOADS = "other_payloads",
-    fn push_other_row(key: i64, run_id: i64, now: i64, kind: &str, origin: &Origin, content: &Content) {
-        payload_key: int64(Some(key)),
-        ingest_run_id: int64(Some(run_id)),
-        ingested_at: micros(now),
-        payload_kind: text(Some(kind)),
-        source: text(Some(&origin.source)),
-        source_chain: text(Some(&origin.chain)),
-        file_name: text(origin.file_name.as_deref()),
-        message_id: text(origin.message_id.as_deref()),
-        message_subject: text(origin.message_subject.as_deref()),
-        message_from: text(origin.message_from.as_deref()),
-        payload_hash: text(Some(&content.hash.hex())),
-        payload_bytes: int64(n64(content.n_bytes)),
-        raw_gz: blob(content.raw_gz.as_deref()),
-    }
-}
-
 /// A stored SMTP TLS report's own values, for its `tls_reports` row.
 pub(crate) struct TlsReportRow<'a> {
     pub(crate) key: i64,
@@ -502,7 +483,6 @@ rows! {
     spf_results: SPF_RESULTS,
     override_reasons: OVERRIDE_REASONS,
     rejects: REJECTS,
-    other_payloads: OTHER_PAYLOADS,
     tls_reports: TLS_REPORTS,
     tls_policies: TLS_POLICIES,
     tls_failure_details: TLS_FAILURE_DETAILS,
@@ -628,26 +608,6 @@ impl Rows {
         content: &Content,
     ) {
         push_reject_row(&mut self.rejects, key, run_id, now, row, content);
-    }
-
-    pub(crate) fn push_other(
-        &mut self,
-        key: i64,
-        run_id: i64,
-        now: i64,
-        kind: &str,
-        origin: &Origin,
-        content: &Content,
-    ) {
-        push_other_row(
-            &mut self.other_payloads,
-            key,
-            run_id,
-            now,
-            kind,
-            origin,
-            content,
-        );
     }
 
     /// A stored SMTP TLS report's rows: the report, its policies, their failure details and

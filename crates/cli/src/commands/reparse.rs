@@ -6,7 +6,10 @@ use rua_store::{
     Content, KeptPayload, Origin, PayloadTee, RejectRow, ReportWriter, Store, StoreError,
 };
 
+use rua_unpack::PayloadKind;
+
 use crate::exit;
+use crate::pipeline::{OtherReport, Refused};
 use crate::settings::{Settings, open_store};
 
 pub fn run(settings: &Settings) -> anyhow::Result<u8> {
@@ -43,15 +46,10 @@ fn gunzipped(kept: &KeptPayload) -> Option<Vec<u8>> {
     Some(bytes)
 }
 
-/// A kept payload as a TLS report, when it now reads as one.
-fn read_tls(kept: &KeptPayload) -> Option<rua_report::smtp_tls::TlsReport> {
-    rua_report::smtp_tls::parse(&gunzipped(kept)?).ok()
-}
-
-/// What the store keeps of a kept payload: the same bytes and the same compressed copy.
-fn content(kept: &KeptPayload) -> Content {
-    let bytes = gunzipped(kept).unwrap_or_default();
-    Content::of(&bytes, Some(kept.raw_gz().to_vec()))
+/// What the store keeps of a kept payload (its `bytes`, decompressed): the same bytes and
+/// the same compressed copy.
+fn content(kept: &KeptPayload, bytes: &[u8]) -> Content {
+    Content::of(bytes, Some(kept.raw_gz().to_vec()))
 }
 
 /// Parses a kept payload into `writer` and stores it: `Ok(Ok(()))` when stored,
@@ -123,82 +121,59 @@ fn reparse(
             }
         }
     }
-    // SMTP TLS reports: rejected ones tried again, and those an older rua kept aside read
-    // into their tables (or, when they cannot be read, into rejects with the reason).
+    // SMTP TLS reports rejected before are tried again.
     let mut from = 0;
     loop {
-        let batch = store.stored_rejects("smtp_tls", from, BATCH)?;
+        let batch = store.stored_rejects(PayloadKind::SmtpTls.as_str(), from, BATCH)?;
         if batch.is_empty() {
             break;
         }
         for reject in &batch {
             from = reject.key + 1;
-            if let Some(report) = read_tls(reject) {
-                store.add_tls_report(&report, content(reject), &reject.origin)?;
+            let Some(bytes) = gunzipped(reject) else {
+                continue;
+            };
+            if let Ok(report) = OtherReport::parse(PayloadKind::SmtpTls, &bytes) {
+                report.store(store, content(reject, &bytes), &reject.origin)?;
                 store.forget_reject(reject.key)?;
                 done.n_recovered += 1;
             }
         }
     }
-    // Failure reports an older rua kept aside (whole, body and all): read into their table,
-    // which keeps the body only if configured.
-    let mut from = 0;
-    loop {
-        let batch = store.stored_other_payloads("failure", from, BATCH)?;
-        if batch.is_empty() {
-            break;
-        }
-        for kept in &batch {
-            from = kept.key + 1;
-            let Some(bytes) = gunzipped(kept) else {
-                continue;
-            };
-            match rua_report::failure::parse(&bytes) {
-                Ok(parsed) => {
-                    store.add_failure_report(&parsed, content(kept), &kept.origin)?;
-                }
-                Err(e) => {
-                    let row = RejectRow {
-                        payload_kind: "failure".to_owned(),
-                        reason_code: e.code().to_owned(),
-                        reason: e.to_string(),
-                        origin: kept.origin.clone(),
-                    };
-                    store.reject_kept(row, content(kept))?;
-                }
+    // Reports an older rua kept aside in other_payloads (failure reports whole, body and
+    // all): read into their tables (a failure report's body only if configured), or into
+    // rejects with the reason when they cannot be read.
+    for kind in [PayloadKind::Failure, PayloadKind::SmtpTls] {
+        let mut from = 0;
+        loop {
+            let batch = store.stored_other_payloads(kind.as_str(), from, BATCH)?;
+            if batch.is_empty() {
+                break;
             }
-            done.n_moved += 1;
-            store.forget_other_payload(kept.key)?;
-        }
-    }
-    let mut from = 0;
-    loop {
-        let batch = store.stored_other_payloads("smtp_tls", from, BATCH)?;
-        if batch.is_empty() {
-            break;
-        }
-        for kept in &batch {
-            from = kept.key + 1;
-            let bytes = gunzipped(kept);
-            match bytes.as_deref().map(rua_report::smtp_tls::parse) {
-                Some(Ok(report)) => {
-                    store.add_tls_report(&report, content(kept), &kept.origin)?;
-                    done.n_moved += 1;
+            for kept in &batch {
+                from = kept.key + 1;
+                // A kept copy that is not gzip is left where it is.
+                let Some(bytes) = gunzipped(kept) else {
+                    continue;
+                };
+                let content = content(kept, &bytes);
+                match OtherReport::parse(kind, &bytes) {
+                    Ok(report) => {
+                        report.store(store, content, &kept.origin)?;
+                    }
+                    Err(Refused { code, reason }) => {
+                        let row = RejectRow {
+                            payload_kind: kind.as_str().to_owned(),
+                            reason_code: code.to_owned(),
+                            reason,
+                            origin: kept.origin.clone(),
+                        };
+                        store.reject_kept(row, content)?;
+                    }
                 }
-                Some(Err(e)) => {
-                    let row = RejectRow {
-                        payload_kind: "smtp_tls".to_owned(),
-                        reason_code: e.kind.code().to_owned(),
-                        reason: e.to_string(),
-                        origin: kept.origin.clone(),
-                    };
-                    store.reject_kept(row, content(kept))?;
-                    done.n_moved += 1;
-                }
-                // Its kept copy is not gzip: left where it is.
-                None => continue,
+                done.n_moved += 1;
+                store.forget_other_payload(kept.key)?;
             }
-            store.forget_other_payload(kept.key)?;
         }
     }
     store.finish_run(false)?;

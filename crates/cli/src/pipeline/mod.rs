@@ -5,6 +5,8 @@
 //! (`other.rs`) or a reject with its bytes and reason.
 
 mod other;
+
+pub(crate) use other::{OtherReport, Refused};
 mod workers;
 
 use std::collections::{BTreeMap, VecDeque};

@@ -4,7 +4,8 @@
 
 use std::io::Read;
 
-use rua_store::Content;
+use rua_report::{failure, smtp_tls};
+use rua_store::{Content, Origin, Outcome, Store, StoreError};
 use rua_unpack::{IN_MEMORY_BYTES, Payload, PayloadKind};
 
 use super::{Ingest, IngestError, content_of, note_conflict, origin, unreadable_code};
@@ -63,30 +64,16 @@ impl Ingest<'_> {
                 );
                 self.keep_reject(prov, "not_report", "not_report", reason, content)
             }
-            (PayloadKind::SmtpTls, true) => match rua_report::smtp_tls::parse(&bytes) {
+            (_, true) => match OtherReport::parse(kind, &bytes) {
                 Ok(report) => {
-                    let outcome = self.store.add_tls_report(&report, content, &origin(prov))?;
+                    let outcome = report.store(self.store, content, &origin(prov))?;
                     note_conflict(prov, outcome);
                     Ok(())
                 }
-                Err(e) => {
-                    let code = e.kind.code();
-                    self.keep_reject(prov, "smtp_tls", code, e.to_string(), content)
+                Err(Refused { code, reason }) => {
+                    self.keep_reject(prov, kind.as_str(), code, reason, content)
                 }
             },
-            (PayloadKind::Failure, true) => match rua_report::failure::parse(&bytes) {
-                Ok(parsed) => {
-                    self.store
-                        .add_failure_report(&parsed, content, &origin(prov))?;
-                    Ok(())
-                }
-                Err(e) => self.keep_reject(prov, "failure", e.code(), e.to_string(), content),
-            },
-            (_, true) => self
-                .store
-                .other_payload(kind.as_str(), origin(prov), content)
-                .map(|_| ())
-                .map_err(IngestError::from),
             (_, false) => {
                 let reason = format!(
                     "{} report larger than the limit of {bound} bytes (limits.max_other_report_bytes; {kept})",
@@ -94,6 +81,58 @@ impl Ingest<'_> {
                 );
                 self.keep_reject(prov, kind.as_str(), "limit_report_size", reason, content)
             }
+        }
+    }
+}
+
+/// A report of a kind other than aggregate, parsed: what `rua ingest` reads from a payload and
+/// `rua reparse` from one an older rua kept aside. One branch per kind.
+pub(crate) enum OtherReport {
+    Tls(smtp_tls::TlsReport),
+    Failure(Box<failure::Parsed>),
+}
+
+/// Why a payload of another kind is not a report: the reject's code and reason.
+pub(crate) struct Refused {
+    pub(crate) code: &'static str,
+    pub(crate) reason: String,
+}
+
+impl OtherReport {
+    /// `bytes` read as a report of `kind` (SMTP TLS or failure; any other kind is not one).
+    pub(crate) fn parse(kind: PayloadKind, bytes: &[u8]) -> Result<OtherReport, Refused> {
+        match kind {
+            PayloadKind::SmtpTls => {
+                smtp_tls::parse(bytes)
+                    .map(OtherReport::Tls)
+                    .map_err(|e| Refused {
+                        code: e.kind.code(),
+                        reason: e.to_string(),
+                    })
+            }
+            PayloadKind::Failure => failure::parse(bytes)
+                .map(|parsed| OtherReport::Failure(Box::new(parsed)))
+                .map_err(|e| Refused {
+                    code: e.code(),
+                    reason: e.to_string(),
+                }),
+            PayloadKind::Aggregate | PayloadKind::NotReport => Err(Refused {
+                code: "not_report",
+                reason: "not a DMARC, SMTP TLS or failure report".to_owned(),
+            }),
+        }
+    }
+
+    /// Stores the report unless it is a copy of one stored.
+    pub(crate) fn store(
+        &self,
+        store: &mut Store,
+        content: Content,
+        origin: &Origin,
+    ) -> Result<Outcome, StoreError> {
+        match self {
+            OtherReport::Tls(report) => store.add_tls_report(report, content, origin),
+            OtherReport::Failure(parsed) => store.add_failure_report(parsed, content, origin),
         }
     }
 }
