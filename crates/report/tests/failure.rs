@@ -7,37 +7,13 @@
 #![allow(clippy::unwrap_used)]
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rua_report::failure::parse;
-use rua_testkit::{check_expect, corpus, crate_dir, files_below, remove_expect};
-use rua_unpack::{Payload, PayloadKind, Provenance, UnpackError, Visitor};
+use rua_testkit::{corpus, crate_dir};
+use rua_unpack::PayloadKind;
 
-/// The failure report payloads of one input.
-#[derive(Default)]
-struct Failures(Vec<Vec<u8>>);
-
-impl Visitor for Failures {
-    type Error = std::convert::Infallible;
-
-    fn payload(&mut self, payload: Payload<'_>) -> Result<(), Self::Error> {
-        if payload.kind == PayloadKind::Failure {
-            let mut bytes = Vec::new();
-            payload.reader.read_to_end(&mut bytes).unwrap();
-            self.0.push(bytes);
-        }
-        Ok(())
-    }
-
-    fn reject(
-        &mut self,
-        _: &Provenance,
-        _: UnpackError,
-        _: Option<&[u8]>,
-    ) -> Result<(), Self::Error> {
-        Ok(())
-    }
-}
+mod common;
 
 fn render(bytes: &[u8]) -> Result<String, String> {
     let parsed = parse(bytes).map_err(|e| format!("{e}\n"))?;
@@ -90,40 +66,12 @@ fn render(bytes: &[u8]) -> Result<String, String> {
     Ok(s)
 }
 
+/// The failure reports below `base` against `expect/failure/<name>/`.
 fn check_below(base: &Path, name: &str, problems: &mut Vec<String>) -> (usize, usize) {
-    let (mut n_ok, mut n_err) = (0, 0);
-    let expect_dir = crate_dir(env!("CARGO_MANIFEST_DIR"))
+    let expect = crate_dir(env!("CARGO_MANIFEST_DIR"))
         .join("tests/expect/failure")
         .join(name);
-    for rel in files_below(base) {
-        let mut found = Failures::default();
-        rua_unpack::unpack_path(&base.join(&rel), &rua_unpack::Limits::default(), &mut found)
-            .unwrap();
-        for (i, bytes) in found.0.iter().enumerate() {
-            let mut expect = expect_dir.join(&rel).into_os_string();
-            if i > 0 {
-                expect.push(format!(".{i}"));
-            }
-            let with = |ext: &str| {
-                let mut path = expect.clone();
-                path.push(ext);
-                PathBuf::from(path)
-            };
-            let (write, remove, text) = match render(bytes) {
-                Ok(text) => {
-                    n_ok += 1;
-                    (with(".txt"), with(".err"), text)
-                }
-                Err(text) => {
-                    n_err += 1;
-                    (with(".err"), with(".txt"), text)
-                }
-            };
-            problems.extend(check_expect(&write, &text));
-            problems.extend(remove_expect(&remove));
-        }
-    }
-    (n_ok, n_err)
+    common::check_below(base, PayloadKind::Failure, &expect, render, problems)
 }
 
 #[test]

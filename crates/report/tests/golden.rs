@@ -13,9 +13,11 @@ use std::fs;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use rua_report::Vocabulary;
-use rua_report::aggregate::{Coded, Record, Report, parse_in_windows, parse_to_vec};
+use common::coded;
+use rua_report::aggregate::{Record, Report, parse_in_windows, parse_to_vec};
 use rua_testkit::{check_expect, corpus, crate_dir, files_below, remove_expect, sample_reports};
+
+mod common;
 
 fn expect_dir() -> PathBuf {
     crate_dir(env!("CARGO_MANIFEST_DIR")).join("tests/expect")
@@ -23,15 +25,6 @@ fn expect_dir() -> PathBuf {
 
 fn opt(v: &Option<String>) -> &str {
     v.as_deref().unwrap_or("-")
-}
-
-fn coded<T: Vocabulary>(c: &Coded<T>) -> String {
-    match (&c.raw, c.value) {
-        (None, _) => "-".to_owned(),
-        (Some(raw), Some(v)) if raw == v.as_str() => raw.to_string(),
-        (Some(raw), Some(v)) => format!("{}(raw {raw:?})", v.as_str()),
-        (Some(raw), None) => format!("?(raw {raw:?})"),
-    }
 }
 
 /// One line per fact, stable across runs.

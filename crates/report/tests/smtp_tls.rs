@@ -8,10 +8,12 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use common::coded;
 use rua_report::smtp_tls::{TlsReport, parse};
-use rua_report::{Coded, Vocabulary};
-use rua_testkit::{check_expect, corpus, crate_dir, files_below, remove_expect, sample_reports};
-use rua_unpack::{Payload, PayloadKind, Provenance, UnpackError, Visitor};
+use rua_testkit::{corpus, crate_dir, sample_reports};
+use rua_unpack::PayloadKind;
+
+mod common;
 
 fn expect_dir() -> PathBuf {
     crate_dir(env!("CARGO_MANIFEST_DIR")).join("tests/expect/smtp-tls")
@@ -19,15 +21,6 @@ fn expect_dir() -> PathBuf {
 
 fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map_or("-".to_owned(), |v| v.to_string())
-}
-
-fn coded<T: Vocabulary>(c: &Coded<T>) -> String {
-    match (&c.raw, c.value) {
-        (None, _) => "-".to_owned(),
-        (Some(raw), Some(v)) if raw == v.as_str() => raw.to_string(),
-        (Some(raw), Some(v)) => format!("{}(raw {raw:?})", v.as_str()),
-        (Some(raw), None) => format!("?(raw {raw:?})"),
-    }
 }
 
 /// One line per fact, stable across runs.
@@ -87,68 +80,15 @@ fn render(r: &TlsReport) -> String {
     s
 }
 
-/// The SMTP TLS payloads of one input, as `rua ingest` finds them.
-#[derive(Default)]
-struct TlsPayloads(Vec<Vec<u8>>);
-
-impl Visitor for TlsPayloads {
-    type Error = std::convert::Infallible;
-
-    fn payload(&mut self, payload: Payload<'_>) -> Result<(), Self::Error> {
-        if payload.kind == PayloadKind::SmtpTls {
-            let mut bytes = Vec::new();
-            payload.reader.read_to_end(&mut bytes).unwrap();
-            self.0.push(bytes);
-        }
-        Ok(())
-    }
-
-    fn reject(
-        &mut self,
-        _: &Provenance,
-        _: UnpackError,
-        _: Option<&[u8]>,
-    ) -> Result<(), Self::Error> {
-        Ok(())
-    }
-}
-
-/// Checks every TLS report below `base` against `expect/<name>/<file>[.N].{txt,err}`;
-/// returns how many parsed and how many failed.
+/// The TLS reports below `base` against `expect/smtp-tls/<name>/`.
 fn check_below(base: &Path, name: &str, problems: &mut Vec<String>) -> (usize, usize) {
-    let (mut n_ok, mut n_err) = (0, 0);
-    for rel in files_below(base) {
-        let mut found = TlsPayloads::default();
-        rua_unpack::unpack_path(&base.join(&rel), &rua_unpack::Limits::default(), &mut found)
-            .unwrap();
-        for (i, json) in found.0.iter().enumerate() {
-            // The input's whole name, then the payload's number after the first, then the
-            // outcome: `rpt01.eml.txt` and `rpt01.json.txt` are two files.
-            let mut expect = expect_dir().join(name).join(&rel).into_os_string();
-            if i > 0 {
-                expect.push(format!(".{i}"));
-            }
-            let with = |ext: &str| {
-                let mut path = expect.clone();
-                path.push(ext);
-                PathBuf::from(path)
-            };
-            let (txt, err) = (with(".txt"), with(".err"));
-            let (write, remove, text) = match parse(json) {
-                Ok(report) => {
-                    n_ok += 1;
-                    (txt, err, render(&report))
-                }
-                Err(e) => {
-                    n_err += 1;
-                    (err, txt, format!("{e}\n"))
-                }
-            };
-            problems.extend(check_expect(&write, &text));
-            problems.extend(remove_expect(&remove));
-        }
-    }
-    (n_ok, n_err)
+    let expect = expect_dir().join(name);
+    let render = |json: &[u8]| {
+        parse(json)
+            .map(|r| render(&r))
+            .map_err(|e| format!("{e}\n"))
+    };
+    common::check_below(base, PayloadKind::SmtpTls, &expect, render, problems)
 }
 
 fn finish(problems: Vec<String>) {

@@ -85,7 +85,7 @@ fn temporary(path: &Path) -> PathBuf {
 }
 
 /// The WAL DuckDB keeps beside a database file.
-pub(crate) fn wal(path: &Path) -> PathBuf {
+fn wal(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(".wal");
     PathBuf::from(name)
