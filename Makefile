@@ -10,27 +10,30 @@ RUA := $(CARGO_TARGET_DIR)/release/rua
 DB ?= rua.duckdb
 FUZZ_SECONDS ?= 60
 
-.PHONY: build run test test-core test-deps lint bench fuzz clean
+.PHONY: build run test test-core test-deps lint bench fuzz clean ip-database
 
 build:
 	$(CARGO) build --release --locked --bin rua
 
-# Ingest the fixtures in sample-reports/ into ./rua.duckdb and print the summary. Some
+# Ingest the fixtures in sample-reports/ into ./rua.duckdb and print the summaries. Some
 # fixtures are broken on purpose, so ingest exits 1 (finished with rejects); that is expected.
+# sample-reports/rua.toml names the samples' own servers and keeps enrichment offline.
 run: build
-	$(RUA) --db $(DB) ingest sample-reports/aggregate sample-reports/containers; status=$$?; [ $$status -le 1 ] || exit $$status
+	$(RUA) --config sample-reports/rua.toml --db $(DB) ingest sample-reports/aggregate sample-reports/containers; status=$$?; [ $$status -le 1 ] || exit $$status
 	$(RUA) --db $(DB) summary --format table
+	$(RUA) --db $(DB) summary --by sender --format table
 	$(RUA) --db $(DB) summary --by tls --format table
 	$(RUA) --db $(DB) summary --by failure --format table
 
 # What the tests need beyond cargo: pyarrow reads the exports back independently, DuckDB's
-# Python client opens the database as another client would, and the IMAP tests start their
-# own Dovecot (Debian's dovecot-imapd) and make certificates with openssl.
+# Python client opens the database as another client would, mmdb-writer writes the tiny IP
+# databases of the enrichment tests; the IMAP tests start their own Dovecot (Debian's
+# dovecot-imapd) and make certificates with openssl; the enrichment tests start dnsmasq.
 test-deps:
-	@python3 -c 'import pyarrow, duckdb' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore pyarrow duckdb
-	@command -v openssl >/dev/null && [ -x /usr/sbin/dovecot ] || { \
-	  command -v apt-get >/dev/null || { echo "install dovecot-imapd and openssl"; exit 1; }; \
-	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd openssl >/dev/null'; }
+	@python3 -c 'import pyarrow, duckdb, mmdb_writer, netaddr' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore pyarrow duckdb mmdb-writer netaddr
+	@command -v openssl >/dev/null && [ -x /usr/sbin/dovecot ] && [ -x /usr/sbin/dnsmasq ] || { \
+	  command -v apt-get >/dev/null || { echo "install dovecot-imapd, dnsmasq-base and openssl"; exit 1; }; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd dnsmasq-base openssl >/dev/null'; }
 
 test: test-deps
 	$(CARGO) test --release --locked --workspace
@@ -62,6 +65,15 @@ fuzz:
 	    crates/fuzz/corpus/$$target $$( [ -d ../shared/corpus ] && echo ../shared/corpus ) sample-reports \
 	    -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 || exit 1; \
 	done
+
+# IPinfo Lite (CC BY-SA 4.0, attribution to IPinfo), as shipped inside the parsedmarc wheel
+# on PyPI, for `[enrich] ip_databases` (docs/enrichment.md). Run it again monthly.
+IPDB_DIR ?= $(HOME)/.local/share/rua
+ip-database:
+	mkdir -p $(IPDB_DIR)
+	tmp=$$(mktemp -d) && python3 -m pip download --quiet --disable-pip-version-check --no-deps --dest $$tmp parsedmarc && \
+	python3 -c 'import sys, glob, zipfile; w = zipfile.ZipFile(glob.glob(sys.argv[1] + "/parsedmarc-*.whl")[0]); open(sys.argv[2], "wb").write(w.read("parsedmarc/resources/ipinfo/ipinfo_lite.mmdb"))' $$tmp $(IPDB_DIR)/ipinfo_lite.mmdb; \
+	status=$$?; rm -rf $$tmp; [ $$status = 0 ] && echo "wrote $(IPDB_DIR)/ipinfo_lite.mmdb (IPinfo Lite, CC BY-SA 4.0)"
 
 clean:
 	rm -f $(DB) $(DB).wal

@@ -36,9 +36,23 @@ WITH joined AS (
         rec.dkim_passed,
         rec.spf_passed,
         CASE WHEN r.policy_adkim = 's' THEN rec.dkim_aligned_strict ELSE rec.dkim_aligned_relaxed END AS dkim_aligned,
-        CASE WHEN r.policy_aspf = 's' THEN rec.spf_aligned_strict ELSE rec.spf_aligned_relaxed END AS spf_aligned
+        CASE WHEN r.policy_aspf = 's' THEN rec.spf_aligned_strict ELSE rec.spf_aligned_relaxed END AS spf_aligned,
+        rec.dkim_signer,
+        -- Who sent it (`rua enrich`): the user's rule for the address, else the sender the
+        -- passing DKIM signature names, else the address's own (confirmed PTR, AS).
+        CASE WHEN ds.sender IS NULL OR ii.sender_rule = 'config' THEN ii.sender ELSE ds.sender END AS sender,
+        CASE WHEN ds.sender IS NULL OR ii.sender_rule = 'config' THEN ii.sender_type ELSE ds.sender_type END AS sender_type,
+        CASE WHEN ds.sender IS NULL OR ii.sender_rule = 'config' THEN ii.sender_rule ELSE ds.sender_rule END AS sender_rule,
+        CASE WHEN ds.sender IS NULL OR ii.sender_rule = 'config' THEN ii.sender_confidence ELSE ds.sender_confidence END AS sender_confidence,
+        ii.ptr,
+        ii.ptr_confirmed,
+        ii.asn,
+        ii.as_name,
+        ii.country
     FROM counted_reports r
     JOIN records rec USING (report_key)
+    LEFT JOIN ip_info ii ON ii.ip = rec.source_ip
+    LEFT JOIN dkim_senders ds ON ds.domain = rec.dkim_signer
 )
 SELECT
     *,
@@ -254,6 +268,51 @@ FROM filtered_records(domain, since, until, reporter) f
 LEFT JOIN reasons r USING (report_key, record_index)
 GROUP BY ALL;
 
+-- Who sent it (`rua enrich`): per named sender, per network owner (ASN) and per country,
+-- with the summaries' rates and the number of source addresses. Sources no rule named are
+-- '(unknown)'; addresses not enriched yet have no ASN or country.
+CREATE OR REPLACE MACRO summary_by_sender_for(domain, since, until, reporter) AS TABLE
+SELECT
+    coalesce(sender, '(unknown)')                                    AS sender,
+    coalesce(sender_type, 'unknown')                                 AS sender_type,
+    sum(message_count)                                               AS messages,
+    coalesce(sum(message_count) FILTER (WHERE dmarc_pass), 0)        AS dmarc_pass,
+    pct(sum(message_count) FILTER (WHERE dmarc_pass), sum(message_count))          AS dmarc_pass_pct,
+    pct(sum(message_count) FILTER (WHERE dkim_aligned), sum(message_count))        AS dkim_aligned_pct,
+    pct(sum(message_count) FILTER (WHERE spf_aligned), sum(message_count))         AS spf_aligned_pct,
+    pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct,
+    count(DISTINCT source_ip)                                        AS source_ips,
+    string_agg(DISTINCT sender_rule, ', ' ORDER BY sender_rule)      AS rules
+FROM filtered_records(domain, since, until, reporter)
+GROUP BY ALL;
+
+CREATE OR REPLACE MACRO summary_by_asn_for(domain, since, until, reporter) AS TABLE
+SELECT
+    asn,
+    max(as_name)                                                     AS as_name,
+    sum(message_count)                                               AS messages,
+    coalesce(sum(message_count) FILTER (WHERE dmarc_pass), 0)        AS dmarc_pass,
+    pct(sum(message_count) FILTER (WHERE dmarc_pass), sum(message_count))          AS dmarc_pass_pct,
+    pct(sum(message_count) FILTER (WHERE dkim_aligned), sum(message_count))        AS dkim_aligned_pct,
+    pct(sum(message_count) FILTER (WHERE spf_aligned), sum(message_count))         AS spf_aligned_pct,
+    pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct,
+    count(DISTINCT source_ip)                                        AS source_ips
+FROM filtered_records(domain, since, until, reporter)
+GROUP BY asn;
+
+CREATE OR REPLACE MACRO summary_by_country_for(domain, since, until, reporter) AS TABLE
+SELECT
+    coalesce(country, '(unknown)')                                   AS country,
+    sum(message_count)                                               AS messages,
+    coalesce(sum(message_count) FILTER (WHERE dmarc_pass), 0)        AS dmarc_pass,
+    pct(sum(message_count) FILTER (WHERE dmarc_pass), sum(message_count))          AS dmarc_pass_pct,
+    pct(sum(message_count) FILTER (WHERE dkim_aligned), sum(message_count))        AS dkim_aligned_pct,
+    pct(sum(message_count) FILTER (WHERE spf_aligned), sum(message_count))         AS spf_aligned_pct,
+    pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct,
+    count(DISTINCT source_ip)                                        AS source_ips
+FROM filtered_records(domain, since, until, reporter)
+GROUP BY ALL;
+
 -- The same summaries, unfiltered, as views for analysts and BI tools.
 CREATE OR REPLACE VIEW summary_by_ip AS FROM summary_by_ip_for(NULL, NULL, NULL, NULL);
 CREATE OR REPLACE VIEW summary_by_network AS FROM summary_by_network_for(NULL, NULL, NULL, NULL);
@@ -262,6 +321,9 @@ CREATE OR REPLACE VIEW summary_by_domain AS FROM summary_by_domain_for(NULL, NUL
 CREATE OR REPLACE VIEW summary_by_reporter AS FROM summary_by_reporter_for(NULL, NULL, NULL, NULL);
 CREATE OR REPLACE VIEW summary_by_day AS FROM summary_by_day_for(NULL, NULL, NULL, NULL);
 CREATE OR REPLACE VIEW summary_by_disposition AS FROM summary_by_disposition_for(NULL, NULL, NULL, NULL);
+CREATE OR REPLACE VIEW summary_by_sender AS FROM summary_by_sender_for(NULL, NULL, NULL, NULL);
+CREATE OR REPLACE VIEW summary_by_asn AS FROM summary_by_asn_for(NULL, NULL, NULL, NULL);
+CREATE OR REPLACE VIEW summary_by_country AS FROM summary_by_country_for(NULL, NULL, NULL, NULL);
 
 -- SMTP TLS reports (RFC 8460): conflicting copies left out, as for aggregate reports.
 CREATE OR REPLACE VIEW counted_tls_reports AS

@@ -27,6 +27,7 @@ fn rua_keeping_bodies(dir: &Path, db: &Path, args: &[&str]) -> std::process::Out
         .args(args)
         .env_remove("RUA_DB")
         .env_remove("RUA_LOG")
+        .env("RUA_OFFLINE", "1")
         .output()
         .unwrap()
 }

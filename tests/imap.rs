@@ -28,7 +28,8 @@ fn rua_command(config: &Path, args: &[&str]) -> Command {
         .arg(config)
         .args(args)
         .env_remove("RUA_DB")
-        .env_remove("RUA_LOG");
+        .env_remove("RUA_LOG")
+        .env("RUA_OFFLINE", "1");
     command
 }
 

@@ -775,6 +775,9 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
     let dir = TempDir::new("migrate-2");
     let db = dir.db();
     let inputs = ingest_samples(&db);
+    let signers = "SELECT report_key, record_index, dkim_signer FROM records WHERE dkim_signer IS NOT NULL ORDER BY ALL";
+    let signed = sql(&db, signers);
+    assert!(!signed.is_empty());
     // Turn it back into what rua wrote at schema version 2: the payload columns as plain
     // BLOBs (DuckDB's default compression), no payload hashes, and no later migration
     // recorded.
@@ -799,7 +802,7 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
             "--write",
             // One statement: opening the database in between would migrate it. The SMTP TLS
             // report goes back to other_payloads, where rua kept it before migration 5, and
-            // the tables of migrations 5 to 7 go.
+            // the tables and columns of migrations 5 to 8 go.
             "ALTER TABLE reports DROP COLUMN payload_hash;
              INSERT INTO other_payloads
                SELECT 1000 + report_key, ingest_run_id, ingested_at, 'smtp_tls', source, source_chain,
@@ -812,6 +815,8 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
              DROP VIEW summary_by_failure; DROP MACRO TABLE summary_by_failure_for;
              DROP VIEW failure_report_sources; DROP TABLE failure_reports;
              DROP TABLE views_state;
+             DROP TABLE ip_info; DROP TABLE dkim_senders; DROP TABLE enrich_state;
+             ALTER TABLE records DROP COLUMN dkim_signer;
              DELETE FROM schema_version WHERE version > 2",
         ],
         OK,
@@ -826,10 +831,12 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
     let before = sql(&db, payloads);
     assert!(before.iter().filter(|r| r[2].is_empty()).count() < before.len());
     assert_eq!(number(&db, declared), 0);
-    // The next run that writes applies migrations 3 to 7, and every payload is still
+    // The next run that writes applies migrations 3 to 8, and every payload is still
     // there; the reports stored before have no payload hash until they are parsed again.
     rua_ok(&db, &["ingest", &inputs[0]], REJECTS);
-    assert_eq!(number(&db, "SELECT max(version) FROM schema_version"), 7);
+    assert_eq!(number(&db, "SELECT max(version) FROM schema_version"), 8);
+    // Migration 8 finds each record's DKIM signer as the ingest does.
+    assert_eq!(sql(&db, signers), signed);
     assert_eq!(number(&db, declared), 3);
     assert_eq!(sql(&db, payloads), before);
     let no_payload_hash = "SELECT count(*) FROM reports WHERE payload_hash IS NULL";

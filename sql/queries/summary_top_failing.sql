@@ -1,7 +1,8 @@
 -- rua summary (no --by): per domain, the sources with the most messages failing DMARC by
 -- rua's alignment. Parameters: domain, since, until, reporter, sources per domain. Sources
 -- are ranked on their failing messages first (only those at or above each domain's N-th
--- count are sorted); what failed and who reported it is gathered for the ones shown.
+-- count are sorted); who sent them (`rua enrich`), what failed and who reported it is
+-- gathered for the ones shown.
 WITH failing AS (
     SELECT policy_domain, source_ip, sum(message_count) AS failing_messages
     FROM filtered_records($1, $2, $3, $4)
@@ -26,6 +27,8 @@ shown AS (
 SELECT
     shown.policy_domain                                   AS domain,
     coalesce(shown.source_ip, '(invalid)')                AS source_ip,
+    string_agg(DISTINCT f.sender, ', ' ORDER BY f.sender) AS sender,
+    max(f.ptr)                                            AS ptr,
     shown.failing_messages,
     string_agg(DISTINCT f.alignment, ', ' ORDER BY f.alignment) AS alignment,
     string_agg(DISTINCT f.org_name, ', ' ORDER BY f.org_name)   AS reported_by

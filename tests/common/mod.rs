@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod dnsmasq;
 pub mod dovecot;
 
 pub const RUA: &str = env!("CARGO_BIN_EXE_rua");
@@ -91,7 +92,9 @@ pub fn rua_command(db: &Path, args: &[&str]) -> Command {
         .env_remove("RUA_DB")
         .env_remove("RUA_LOG")
         // No configuration file of the machine's: an empty one.
-        .env("RUA_CONFIG", "/dev/null");
+        .env("RUA_CONFIG", "/dev/null")
+        // No DNS: the enrichment tests start their own server and say so.
+        .env("RUA_OFFLINE", "1");
     command
 }
 

@@ -92,6 +92,30 @@ pub fn evaluate(record: &Record) -> Alignment {
     a
 }
 
+/// The passing DKIM signing domain that names who sent a record: the first that does not
+/// align (relaxed) with the From domain (an ESP's own signature beside the customer's), else
+/// the first that passed. None when no signature passed.
+pub fn dkim_signer(record: &Record) -> Option<Cow<'_, str>> {
+    let header_from = record
+        .header_from
+        .as_deref()
+        .map_or(Cow::Borrowed(""), normalize);
+    let passed = record
+        .dkim
+        .iter()
+        .filter(|d| d.result.value == Some(AuthResult::Pass))
+        .filter_map(|d| d.domain.as_deref().map(normalize))
+        .filter(|d| !d.is_empty());
+    let mut first = None;
+    for domain in passed {
+        if !is_aligned(&domain, &header_from, false) {
+            return Some(domain);
+        }
+        first = first.or(Some(domain));
+    }
+    first
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +237,26 @@ mod tests {
         // Trailing dots and case in the report itself.
         let a = evaluate(&record("Example.COM.", &[("example.com.", Pass)], &[]));
         assert!(a.is_dkim_aligned_strict);
+    }
+
+    #[test]
+    fn the_dkim_signer_is_the_third_party_signature() {
+        use AuthResult::{Fail, Pass};
+        let signer = |from, dkim: &[(&str, AuthResult)]| {
+            dkim_signer(&record(from, dkim, &[])).map(Cow::into_owned)
+        };
+        // The ESP's signature beside the customer's (aligned) one names the ESP.
+        assert_eq!(
+            signer("example.com", &[("example.com", Pass), ("MCSV.net.", Pass)]).as_deref(),
+            Some("mcsv.net")
+        );
+        // Only aligned signatures: the first.
+        assert_eq!(
+            signer("example.com", &[("mail.example.com", Pass)]).as_deref(),
+            Some("mail.example.com")
+        );
+        // A failed signature names nobody.
+        assert_eq!(signer("example.com", &[("amazonses.com", Fail)]), None);
+        assert_eq!(signer("example.com", &[]), None);
     }
 }

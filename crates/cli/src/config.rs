@@ -18,6 +18,9 @@ pub struct Config {
     pub limits: LimitsConfig,
     #[serde(default, rename = "mailbox")]
     pub mailboxes: Vec<Account>,
+    /// Who sent it: DNS, IP databases, sender rules (`rua enrich`).
+    #[serde(default)]
+    pub enrich: rua_enrich::Config,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -69,6 +69,8 @@ enum Command {
         #[command(subcommand)]
         action: commands::config::Action,
     },
+    /// Who sent it: reverse DNS, network, country and a named sender for new source addresses.
+    Enrich(commands::enrich::Args),
     /// Pass rates per domain and the sources that fail DMARC, or one summary with --by.
     Summary(commands::summary::Args),
     /// Write a table, view or query to CSV, Parquet or JSON lines, optionally partitioned.
@@ -86,6 +88,7 @@ fn run(cli: &Cli, settings: &Settings) -> anyhow::Result<u8> {
         Command::Ingest(args) => commands::ingest::run(args, settings, cli.globals.quiet),
         Command::Fetch(args) => commands::fetch::run(args, settings),
         Command::Config { action } => commands::config::run(action, settings),
+        Command::Enrich(args) => commands::enrich::run(args, settings),
         Command::Summary(args) => commands::summary::run(args, settings),
         Command::Export(args) => commands::export::run(args, settings),
         Command::Sql(args) => commands::sql::run(args, settings),

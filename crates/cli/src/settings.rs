@@ -48,6 +48,7 @@ fn default_db() -> PathBuf {
 const DEFAULT_MEMORY_LIMIT: &str = "128MB";
 
 /// What the command line, the environment and the configuration file decided together.
+#[derive(Debug)]
 pub struct Settings {
     pub db: PathBuf,
     pub lock_timeout: Duration,

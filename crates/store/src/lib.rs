@@ -12,6 +12,7 @@ mod columns;
 mod content;
 mod content_hash;
 mod dedup;
+mod enrich;
 mod export;
 mod file;
 mod ingest;
@@ -27,6 +28,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use content::{Content, PayloadHash, PayloadTee};
+pub use enrich::{EnrichTodo, IpInfo, SenderRow, TodoFilter};
 pub use export::{ExportFormat, ExportSpec};
 pub use ingest::{ParsedReport, ReportWriter};
 pub use model::{Origin, Outcome, RejectRow, RunCounts};

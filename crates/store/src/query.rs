@@ -77,12 +77,29 @@ fn value(v: ValueRef<'_>) -> Value {
             let text = timestamp_text(duckdb::types::TimeUnit::Second, i64::from(days) * 86_400);
             Value::Text(text[..10].to_owned())
         }
-        other => match other.to_owned() {
-            duckdb::types::Value::Timestamp(unit, n) => Value::Text(timestamp_text(unit, n)),
-            duckdb::types::Value::Decimal(d) => Value::Text(d.to_string()),
-            duckdb::types::Value::Blob(b) => Value::Text(format!("<{} bytes>", b.len())),
-            owned => Value::Text(format!("{owned:?}")),
-        },
+        other => Value::Text(owned_text(other.to_owned())),
+    }
+}
+
+/// Text for the values [`value`] has no variant of: timestamps, decimals, blobs, and lists
+/// as `[a, b]` (ip_info.ptr_names).
+fn owned_text(v: duckdb::types::Value) -> String {
+    use duckdb::types::Value as V;
+    match v {
+        V::Timestamp(unit, n) => timestamp_text(unit, n),
+        V::Decimal(d) => d.to_string(),
+        V::Blob(b) => format!("<{} bytes>", b.len()),
+        V::List(items) | V::Array(items) => {
+            let items: Vec<String> = items
+                .into_iter()
+                .map(|item| match value(ValueRef::from(&item)) {
+                    Value::Null => "NULL".to_owned(),
+                    shown => shown.to_string(),
+                })
+                .collect();
+            format!("[{}]", items.join(", "))
+        }
+        owned => format!("{owned:?}"),
     }
 }
 

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/migrations/0005_smtp_tls.sql"),
     include_str!("../../../sql/migrations/0006_failure_reports.sql"),
     include_str!("../../../sql/migrations/0007_views_state.sql"),
+    include_str!("../../../sql/migrations/0008_enrich.sql"),
 ];
 const VIEWS: &str = include_str!("../../../sql/views.sql");
 

@@ -175,6 +175,7 @@ struct Derived<'r> {
     envelope_from: Option<Cow<'r, str>>,
     envelope_to: Option<Cow<'r, str>>,
     alignment: rua_align::Alignment,
+    dkim_signer: Option<Cow<'r, str>>,
 }
 
 impl<'r> Derived<'r> {
@@ -184,6 +185,7 @@ impl<'r> Derived<'r> {
             envelope_from: r.envelope_from.as_deref().map(normalize_domain),
             envelope_to: r.envelope_to.as_deref().map(normalize_domain),
             alignment: rua_align::evaluate(r),
+            dkim_signer: rua_align::dkim_signer(r),
         }
     }
 }
@@ -218,6 +220,7 @@ table! {
         dkim_aligned_strict: bool(d.alignment.is_dkim_aligned_strict),
         spf_aligned_relaxed: bool(d.alignment.is_spf_aligned_relaxed),
         spf_aligned_strict: bool(d.alignment.is_spf_aligned_strict),
+        dkim_signer: text(d.dkim_signer.as_deref()),
     }
 }
 

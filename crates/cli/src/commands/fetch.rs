@@ -29,6 +29,8 @@ pub struct Args {
     /// Only the mailbox with this name.
     #[arg(long)]
     mailbox: Option<String>,
+    #[command(flatten)]
+    enrich: crate::commands::enrich::AfterIngest,
 }
 
 pub fn run(args: &Args, settings: &Settings) -> anyhow::Result<u8> {
@@ -37,6 +39,8 @@ pub fn run(args: &Args, settings: &Settings) -> anyhow::Result<u8> {
         db: &settings.db,
         options: settings.ingest_options(settings.keep_raw),
         limits: settings.limits,
+        settings,
+        enrich: args.enrich,
     };
     let stop = stop_flag()?;
     if args.watch {
@@ -111,6 +115,15 @@ pub struct Target<'a> {
     pub db: &'a Path,
     pub options: OpenOptions,
     pub limits: Bounds,
+    /// For the enrichment after each committed pass.
+    pub settings: &'a Settings,
+    pub enrich: crate::commands::enrich::AfterIngest,
+}
+
+impl Target<'_> {
+    fn enrich(&self, store: &mut Store, counts: &rua_store::RunCounts) {
+        crate::commands::enrich::after_ingest(store, self.settings, self.enrich, counts.n_records);
+    }
 }
 
 /// Classifies a message by what the store counted while it was unpacked.
@@ -353,6 +366,7 @@ pub fn fetch_once(
     if let Some(e) = fatal {
         return Err(e.into());
     }
+    target.enrich(&mut store, &counts);
     if total.n_messages > 0 {
         tracing::info!("{} messages: {}", total.n_messages, summary_line(&counts));
     }
@@ -412,7 +426,8 @@ fn watch_mailbox(
             let mut store = crate::settings::open_store(target.db, &target.options)?;
             store.start_run(&format!("fetch --watch {}", account.name))?;
             let result = read_folder(&mut store, &mut c, account, &target.limits, stop);
-            store.finish_run(result.is_err())?;
+            let counts = store.finish_run(result.is_err())?;
+            target.enrich(&mut store, &counts);
             result
         };
         let result = match result {

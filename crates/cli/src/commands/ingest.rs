@@ -18,6 +18,8 @@ pub struct Args {
     /// Do not keep each accepted report's XML (smaller database; no `rua reparse`).
     #[arg(long)]
     no_keep_raw: bool,
+    #[command(flatten)]
+    enrich: crate::commands::enrich::AfterIngest,
 }
 
 pub fn run(args: &Args, settings: &Settings, quiet: bool) -> anyhow::Result<u8> {
@@ -28,11 +30,15 @@ pub fn run(args: &Args, settings: &Settings, quiet: bool) -> anyhow::Result<u8> 
     let line = summary_line(&counts);
     if counts.n_rejects > 0 {
         tracing::warn!("{line}; see `rua rejects`");
-        Ok(exit::REJECTS)
     } else {
         tracing::info!("{line}");
-        Ok(exit::OK)
     }
+    crate::commands::enrich::after_ingest(&mut store, settings, args.enrich, counts.n_records);
+    Ok(if counts.n_rejects > 0 {
+        exit::REJECTS
+    } else {
+        exit::OK
+    })
 }
 
 /// Reads every input into the store as one ingest run.

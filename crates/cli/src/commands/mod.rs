@@ -2,6 +2,7 @@
 //! the exit code. To add a command: a module here and a variant of `Command` in `main.rs`.
 
 pub mod config;
+pub mod enrich;
 pub mod export;
 pub mod fetch;
 pub mod ingest;

@@ -1,0 +1,227 @@
+//! What `rua enrich` reads and writes: `ip_info` (one row per source address),
+//! `dkim_senders` and `enrich_state`. The store only keeps the facts; finding them (DNS, IP
+//! databases, sender rules) is `rua-enrich`'s.
+
+use duckdb::OptionalExt as _;
+
+use crate::{Store, StoreError};
+
+/// A named sender, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SenderRow {
+    pub name: String,
+    pub kind: String,
+    pub rule: String,
+    pub confidence: String,
+}
+
+/// One `ip_info` row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IpInfo {
+    pub ip: String,
+    pub ptr: Option<String>,
+    pub ptr_names: Vec<String>,
+    pub ptr_confirmed: Option<bool>,
+    pub ptr_org_domain: Option<String>,
+    pub status: String,
+    /// Seconds since the Unix epoch.
+    pub looked_up_at: Option<i64>,
+    pub asn: Option<u32>,
+    pub as_name: Option<String>,
+    pub as_domain: Option<String>,
+    pub country: Option<String>,
+    pub ip_databases: Option<String>,
+    pub sender: Option<SenderRow>,
+}
+
+/// An address to work on, with the DNS answer already stored for it (when there is one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnrichTodo {
+    pub ip: String,
+    /// Never looked up, not answered, or the answer is too old.
+    pub needs_dns: bool,
+    /// The stored DNS part: status, names, ptr, confirmed, looked up at.
+    pub known: Option<IpInfo>,
+}
+
+/// Which addresses [`Store::enrich_todo`] returns.
+#[derive(Debug, Clone, Copy)]
+pub struct TodoFilter {
+    /// Every address (the IP databases or the sender rules changed).
+    pub is_all: bool,
+    /// Also those that need DNS (false when offline: nothing would answer them).
+    pub is_online: bool,
+    /// An answer older than this is asked again.
+    pub max_age_secs: i64,
+}
+
+impl Store {
+    /// The addresses `rua enrich` should work on.
+    pub fn enrich_todo(&self, filter: TodoFilter) -> Result<Vec<EnrichTodo>, StoreError> {
+        let context = "listing the addresses to enrich";
+        let mut stmt = self
+            .conn
+            .prepare(include_str!("../../../sql/store/enrich_todo.sql"))
+            .map_err(StoreError::db(context))?;
+        let rows = stmt
+            .query_map(
+                duckdb::params![filter.is_all, filter.is_online, filter.max_age_secs],
+                |r| {
+                    let ip: String = r.get(0)?;
+                    let status: Option<String> = r.get(2)?;
+                    let names: Option<String> =
+                        r.get::<_, Option<duckdb::types::Value>>(3)?
+                            .map(|v| match v {
+                                duckdb::types::Value::List(items) => items
+                                    .into_iter()
+                                    .filter_map(|i| match i {
+                                        duckdb::types::Value::Text(t) => Some(t),
+                                        _ => None,
+                                    })
+                                    .collect::<Vec<_>>()
+                                    .join(" "),
+                                _ => String::new(),
+                            });
+                    let known = match status {
+                        Some(status) => Some(IpInfo {
+                            ip: ip.clone(),
+                            status,
+                            ptr_names: names
+                                .unwrap_or_default()
+                                .split(' ')
+                                .filter(|n| !n.is_empty())
+                                .map(str::to_owned)
+                                .collect(),
+                            ptr: r.get(4)?,
+                            ptr_confirmed: r.get(5)?,
+                            looked_up_at: r.get(6)?,
+                            ..IpInfo::default()
+                        }),
+                        None => None,
+                    };
+                    Ok(EnrichTodo {
+                        ip,
+                        needs_dns: r.get(1)?,
+                        known,
+                    })
+                },
+            )
+            .map_err(StoreError::db(context))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(StoreError::db(context))
+    }
+
+    /// Stores addresses' facts in one transaction (replacing what was there).
+    pub fn save_ip_info(&mut self, rows: &[IpInfo]) -> Result<(), StoreError> {
+        let context = "storing address facts";
+        let tx = self.conn.transaction().map_err(StoreError::db(context))?;
+        tx.execute_batch(include_str!("../../../sql/store/ip_info_incoming.sql"))
+            .map_err(StoreError::db(context))?;
+        {
+            let mut appender = tx
+                .appender_to_catalog_and_db("ip_info_incoming", "temp", "main")
+                .map_err(StoreError::db(context))?;
+            for row in rows {
+                let sender = row.sender.as_ref();
+                appender
+                    .append_row(duckdb::params![
+                        row.ip,
+                        row.ptr,
+                        row.ptr_names.join(" "),
+                        row.ptr_confirmed,
+                        row.ptr_org_domain,
+                        row.status,
+                        row.looked_up_at,
+                        row.asn.map(i64::from),
+                        row.as_name,
+                        row.as_domain,
+                        row.country,
+                        row.ip_databases,
+                        sender.map(|s| &s.name),
+                        sender.map(|s| &s.kind),
+                        sender.map(|s| &s.rule),
+                        sender.map(|s| &s.confidence),
+                    ])
+                    .map_err(StoreError::db(context))?;
+            }
+            appender.flush().map_err(StoreError::db(context))?;
+        }
+        tx.execute_batch(include_str!("../../../sql/store/save_ip_info.sql"))
+            .map_err(StoreError::db(context))?;
+        tx.commit().map_err(StoreError::db(context))
+    }
+
+    /// Every passing DKIM signing domain that names a record's sender.
+    pub fn dkim_signers(&self) -> Result<Vec<String>, StoreError> {
+        let context = "listing DKIM signing domains";
+        let mut stmt = self
+            .conn
+            .prepare(include_str!("../../../sql/store/dkim_signers.sql"))
+            .map_err(StoreError::db(context))?;
+        let rows = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(StoreError::db(context))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(StoreError::db(context))
+    }
+
+    /// Replaces `dkim_senders` with `rows` (domain, sender) in one transaction.
+    pub fn replace_dkim_senders(&mut self, rows: &[(String, SenderRow)]) -> Result<(), StoreError> {
+        let context = "storing DKIM senders";
+        let tx = self.conn.transaction().map_err(StoreError::db(context))?;
+        tx.execute_batch(include_str!("../../../sql/store/clear_dkim_senders.sql"))
+            .map_err(StoreError::db(context))?;
+        {
+            let mut stmt = tx
+                .prepare(include_str!("../../../sql/store/insert_dkim_sender.sql"))
+                .map_err(StoreError::db(context))?;
+            for (domain, s) in rows {
+                stmt.execute(duckdb::params![
+                    domain,
+                    s.name,
+                    s.kind,
+                    s.rule,
+                    s.confidence
+                ])
+                .map_err(StoreError::db(context))?;
+            }
+        }
+        tx.commit().map_err(StoreError::db(context))
+    }
+
+    /// A value `rua enrich` left for the next run (which databases and rules it used).
+    pub fn enrich_state(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row(
+                include_str!("../../../sql/store/enrich_state.sql"),
+                [name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(StoreError::db("reading the enrichment state"))
+    }
+
+    pub fn set_enrich_state(&mut self, name: &str, value: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                include_str!("../../../sql/store/set_enrich_state.sql"),
+                [name, value],
+            )
+            .map_err(StoreError::db("recording the enrichment state"))?;
+        Ok(())
+    }
+
+    /// How many source addresses have each lookup status (`unknown`: no row yet).
+    pub fn ip_status_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let context = "counting address statuses";
+        let mut stmt = self
+            .conn
+            .prepare(include_str!("../../../sql/store/ip_status_counts.sql"))
+            .map_err(StoreError::db(context))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(StoreError::db(context))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(StoreError::db(context))
+    }
+}

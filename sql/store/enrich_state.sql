@@ -1,0 +1,1 @@
+SELECT value FROM enrich_state WHERE name = ?

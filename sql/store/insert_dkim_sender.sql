@@ -1,0 +1,2 @@
+INSERT INTO dkim_senders (domain, sender, sender_type, sender_rule, sender_confidence)
+VALUES (?, ?, ?, ?, ?)

@@ -1,0 +1,1 @@
+INSERT OR REPLACE INTO enrich_state (name, value) VALUES (?, ?)
