@@ -38,9 +38,9 @@ test-deps:
 test: test-deps
 	$(CARGO) test --release --locked --workspace
 
-# The crates that do not link DuckDB (report, unpack, align, imap): minutes, not the 35 of a
+# The crates that do not link DuckDB (report, unpack, align, imap, enrich): minutes, not the 35 of a
 # first DuckDB build, and no external service needed.
-CORE_CRATES := -p rua-report -p rua-unpack -p rua-align -p rua-imap
+CORE_CRATES := -p rua-report -p rua-unpack -p rua-align -p rua-imap -p rua-enrich
 test-core:
 	$(CARGO) test --release --locked $(CORE_CRATES)
 

@@ -8,7 +8,9 @@ SELECT * FROM reports WHERE conflict_of IS NULL;
 
 -- One row per record of a counted report: the report's metadata and policy, the receiver's
 -- verdicts, and rua's own alignment under the report's adkim/aspf (relaxed when absent).
-CREATE OR REPLACE VIEW report_records AS
+-- report_records below adds who sent it; the summaries that need no sender read this one,
+-- which joins nothing more.
+CREATE OR REPLACE VIEW report_records_core AS
 WITH joined AS (
     SELECT
         r.report_key,
@@ -37,22 +39,9 @@ WITH joined AS (
         rec.spf_passed,
         CASE WHEN r.policy_adkim = 's' THEN rec.dkim_aligned_strict ELSE rec.dkim_aligned_relaxed END AS dkim_aligned,
         CASE WHEN r.policy_aspf = 's' THEN rec.spf_aligned_strict ELSE rec.spf_aligned_relaxed END AS spf_aligned,
-        rec.dkim_signer,
-        -- Who sent it (`rua enrich`): the user's rule for the address, else the sender the
-        -- passing DKIM signature names, else the address's own (confirmed PTR, AS).
-        CASE WHEN ds.sender IS NULL OR ii.sender_rule = 'config' THEN ii.sender ELSE ds.sender END AS sender,
-        CASE WHEN ds.sender IS NULL OR ii.sender_rule = 'config' THEN ii.sender_type ELSE ds.sender_type END AS sender_type,
-        CASE WHEN ds.sender IS NULL OR ii.sender_rule = 'config' THEN ii.sender_rule ELSE ds.sender_rule END AS sender_rule,
-        CASE WHEN ds.sender IS NULL OR ii.sender_rule = 'config' THEN ii.sender_confidence ELSE ds.sender_confidence END AS sender_confidence,
-        ii.ptr,
-        ii.ptr_confirmed,
-        ii.asn,
-        ii.as_name,
-        ii.country
+        rec.dkim_signer
     FROM counted_reports r
     JOIN records rec USING (report_key)
-    LEFT JOIN ip_info ii ON ii.ip = rec.source_ip
-    LEFT JOIN dkim_senders ds ON ds.domain = rec.dkim_signer
 )
 SELECT
     *,
@@ -69,10 +58,43 @@ SELECT
     (dkim_aligned OR spf_aligned) IS DISTINCT FROM receiver_dmarc_pass AS verdict_differs
 FROM joined;
 
+-- Who sent a record (`rua enrich`): the user's rule for the address, else the sender the
+-- passing DKIM signature names, else the address's own (confirmed PTR, AS). Each argument
+-- pair is (address, DKIM signer) for one column of ip_info and dkim_senders.
+CREATE OR REPLACE MACRO pick_sender(address_rule, dkim_sender, address_value, dkim_value) AS
+    CASE WHEN dkim_sender IS NULL OR address_rule = 'config' THEN address_value ELSE dkim_value END;
+
+-- report_records_core with who sent each record and what is known of its address.
+CREATE OR REPLACE VIEW report_records AS
+SELECT
+    c.*,
+    pick_sender(ii.sender_rule, ds.sender, ii.sender, ds.sender)                       AS sender,
+    pick_sender(ii.sender_rule, ds.sender, ii.sender_type, ds.sender_type)             AS sender_type,
+    pick_sender(ii.sender_rule, ds.sender, ii.sender_rule, ds.sender_rule)             AS sender_rule,
+    pick_sender(ii.sender_rule, ds.sender, ii.sender_confidence, ds.sender_confidence) AS sender_confidence,
+    ii.ptr,
+    ii.ptr_confirmed,
+    ii.asn,
+    ii.as_name,
+    ii.country
+FROM report_records_core c
+LEFT JOIN ip_info ii ON ii.ip = c.source_ip
+LEFT JOIN dkim_senders ds ON ds.domain = c.dkim_signer;
+
 -- report_records narrowed by the filters `rua summary` takes; NULL means no filter.
 -- `domain` matches the policy domain or the From domain; `since`/`until` keep reports whose
 -- period overlaps [since, until); `reporter` is a case-insensitive org_name pattern.
 CREATE OR REPLACE MACRO filtered_records(domain, since, until, reporter) AS TABLE
+SELECT *
+FROM report_records_core
+WHERE (domain IS NULL OR policy_domain = lower(domain) OR header_from = lower(domain))
+  AND (since IS NULL OR end_at > since)
+  AND (until IS NULL OR begin_at < until)
+  AND (reporter IS NULL OR org_name ILIKE reporter);
+
+-- The same over report_records, with who sent each record (the summaries by sender, ASN
+-- and country).
+CREATE OR REPLACE MACRO filtered_sent_records(domain, since, until, reporter) AS TABLE
 SELECT *
 FROM report_records
 WHERE (domain IS NULL OR policy_domain = lower(domain) OR header_from = lower(domain))
@@ -283,7 +305,7 @@ SELECT
     pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct,
     count(DISTINCT source_ip)                                        AS source_ips,
     string_agg(DISTINCT sender_rule, ', ' ORDER BY sender_rule)      AS rules
-FROM filtered_records(domain, since, until, reporter)
+FROM filtered_sent_records(domain, since, until, reporter)
 GROUP BY ALL;
 
 CREATE OR REPLACE MACRO summary_by_asn_for(domain, since, until, reporter) AS TABLE
@@ -297,7 +319,7 @@ SELECT
     pct(sum(message_count) FILTER (WHERE spf_aligned), sum(message_count))         AS spf_aligned_pct,
     pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct,
     count(DISTINCT source_ip)                                        AS source_ips
-FROM filtered_records(domain, since, until, reporter)
+FROM filtered_sent_records(domain, since, until, reporter)
 GROUP BY asn;
 
 CREATE OR REPLACE MACRO summary_by_country_for(domain, since, until, reporter) AS TABLE
@@ -310,7 +332,7 @@ SELECT
     pct(sum(message_count) FILTER (WHERE spf_aligned), sum(message_count))         AS spf_aligned_pct,
     pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct,
     count(DISTINCT source_ip)                                        AS source_ips
-FROM filtered_records(domain, since, until, reporter)
+FROM filtered_sent_records(domain, since, until, reporter)
 GROUP BY ALL;
 
 -- The same summaries, unfiltered, as views for analysts and BI tools.

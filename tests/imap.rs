@@ -118,6 +118,14 @@ fn fetch_ingests_what_a_local_ingest_does_and_acts_only_after_commit() {
     );
     assert!(fetched[0] > 1500 && fetched[3] > 0, "{fetched:?}");
     common::assert_no_partial_report(&db);
+    // The fetch enriched what it committed (offline here: every address has its row).
+    assert_eq!(
+        common::number(&db, "SELECT count(DISTINCT source_ip) FROM records"),
+        common::number(
+            &db,
+            "SELECT count(*) FROM ip_info WHERE status = 'not_looked_up'"
+        )
+    );
     let n_imap_sources = common::number(
         &db,
         &format!(

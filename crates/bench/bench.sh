@@ -11,6 +11,9 @@
 #              (rua-store-floor), the lower bound of any ingest into DuckDB here
 #   summaries  every `rua summary --by` over a 10,000,000-record database, and a full Parquet
 #              export of report_records
+#   enrich     100,000 distinct addresses against a local dnsmasq that answers 90% (PTR and
+#              forward) and forwards 10% to a socket that never answers (2 s timeout); then
+#              again with everything kept; and the typical ingest with --no-enrich
 #   versus     rua and parsedmarc (from PyPI, in a venv made here, offline, CSV output) on
 #              the same inputs: 10,000 typical report files, a 100,000-record report,
 #              10,000 report mails in an mbox, and an IMAP fetch of 10,000 mails from a local
@@ -40,6 +43,8 @@ fi
 [ "$PM_SAMPLE" = all ] && { PM_SAMPLE=$VERSUS; PM_IMAP=$VERSUS; }
 PM_VERSION=11.1.0
 mkdir -p "$DATA"
+# No DNS unless a benchmark starts its own server: ingest enriches offline after its commit.
+export RUA_OFFLINE=1
 
 cargo build --release --locked --quiet -p rua --bin rua && cargo build --release --locked --quiet -p rua-bench
 
@@ -130,6 +135,74 @@ row "ingest one $BIG-record report" "${s}s" "$(rate "$BIG" "$s") rec/s" "$(mb "$
 store_floor "$BIG" rec/s
 rm -f "$db" "$db.wal"
 
+# The same ingest without the enrichment after the commit: what enrichment adds per report.
+rm -f "$db" "$db.wal"
+read -r s rss < <(measure "$BIN/rua" --db "$db" --quiet ingest --no-enrich "$TYPICAL_DIR")
+row "  the same, --no-enrich" "${s}s" "$(rate "$TYPICAL" "$s") rep/s" "$(mb "$rss") MiB"
+rm -f "$db" "$db.wal"
+
+# --- enrich: 100,000 addresses against a local DNS server --------------------------------
+if [ -x /usr/sbin/dnsmasq ]; then
+  N_ADDR=$(( TYPICAL ))
+  N_DEAD=$(( N_ADDR / 10 ))
+  ADDR_XML="$DATA/addresses-$N_ADDR.xml"
+  [ -f "$ADDR_XML" ] || python3 - "$N_ADDR" "$N_DEAD" > "$ADDR_XML" <<'PY'
+import sys
+n, dead = int(sys.argv[1]), int(sys.argv[2])
+out = sys.stdout
+out.write("<?xml version='1.0'?><feedback><report_metadata><org_name>bench</org_name>"
+          "<email>b@bench.test</email><report_id>addresses</report_id><date_range>"
+          "<begin>1732752000</begin><end>1732838399</end></date_range></report_metadata>"
+          "<policy_published><domain>example.com</domain><p>none</p></policy_published>\n")
+for i in range(n):
+    # 90% in 198.18.0.0/15 (dnsmasq synthesizes PTR and A), 10% in 45.0.0.0/16 (forwarded
+    # to a socket that never answers).
+    ip = f"45.0.{i // 250}.{i % 250 + 1}" if i < dead else f"198.{18 + i // 64000}.{i % 64000 // 250}.{i % 250 + 1}"
+    out.write(f"<record><row><source_ip>{ip}</source_ip><count>1</count><policy_evaluated>"
+              "<disposition>none</disposition><dkim>fail</dkim><spf>fail</spf></policy_evaluated>"
+              "</row><identifiers><header_from>example.com</header_from></identifiers><auth_results>"
+              "<spf><domain>example.com</domain><result>fail</result></spf></auth_results></record>\n")
+out.write("</feedback>\n")
+PY
+  DNS_DIR=$(mktemp -d /tmp/rua-bench-dns.XXXXXX)
+  DNS_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  python3 -c 'import socket, sys, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); open(sys.argv[1], "w").write(str(s.getsockname()[1])); time.sleep(86400)' "$DNS_DIR/dead.port" &
+  DEAD_PID=$!
+  while [ ! -s "$DNS_DIR/dead.port" ]; do sleep 0.1; done
+  cat > "$DNS_DIR/dnsmasq.conf" <<CONF
+port=$DNS_PORT
+listen-address=127.0.0.1
+bind-interfaces
+no-resolv
+no-hosts
+keep-in-foreground
+pid-file=
+local=/test/
+dns-forward-max=10000
+cache-size=0
+synth-domain=bench.test,198.18.0.0/15,host-
+server=/0.45.in-addr.arpa/127.0.0.1#$(cat "$DNS_DIR/dead.port")
+CONF
+  /usr/sbin/dnsmasq --conf-file="$DNS_DIR/dnsmasq.conf" &
+  DNS_PID=$!
+  sleep 1
+  printf '[enrich]\nnameservers = ["127.0.0.1:%s"]\ntimeout_secs = 2\n' "$DNS_PORT" > "$DNS_DIR/rua.toml"
+  edb="$DATA/enrich.duckdb"; rm -f "$edb" "$edb.wal"
+  RUA_OFFLINE= "$BIN/rua" --db "$edb" --quiet ingest --no-enrich "$ADDR_XML"
+  read -r s rss < <(RUA_OFFLINE= measure "$BIN/rua" --config "$DNS_DIR/rua.toml" --db "$edb" --quiet enrich)
+  answered=$("$BIN/rua" --db "$edb" sql --format csv "SELECT count(*) FROM ip_info WHERE status = 'ok'" | tail -1)
+  row "enrich $N_ADDR addresses (10% time out)" "${s}s" "$(rate "$N_ADDR" "$s") addr/s" "$(mb "$rss") MiB"
+  row "  ... answered and forward-confirmed" "" "$answered" ""
+  read -r s rss < <(RUA_OFFLINE= measure "$BIN/rua" --config "$DNS_DIR/rua.toml" --db "$edb" --quiet enrich)
+  row "  again: $N_DEAD timeouts asked again" "${s}s" "" "$(mb "$rss") MiB"
+  kill "$DEAD_PID"; wait "$DEAD_PID" 2>/dev/null
+  "$BIN/rua" --db "$edb" sql --write "UPDATE ip_info SET status = 'nxdomain' WHERE status = 'timeout'" >/dev/null
+  read -r s rss < <(RUA_OFFLINE= measure "$BIN/rua" --config "$DNS_DIR/rua.toml" --db "$edb" --quiet enrich)
+  row "  again, everything kept (no DNS)" "${s}s" "" "$(mb "$rss") MiB"
+  kill "$DNS_PID"; wait "$DNS_PID" 2>/dev/null
+  rm -rf "$DNS_DIR" "$edb" "$edb.wal"
+fi
+
 # --- summaries over the big database -----------------------------------------------------
 # Each is the best of three runs: the first run after the ingest benchmarks may read the
 # database from disk, which measures the disk, not rua. Opening it for writing once
@@ -144,7 +217,7 @@ best_of_3() { # best_of_3 COMMAND...: prints "seconds peak_rss_bytes" of the fas
   echo "$best_s $best_rss"
 }
 n_db=$("$BIN/rua" --db "$SUMMARY_DB" sql --format csv "SELECT count(*) FROM records" | tail -1)
-for by in ip net alignment domain reporter day disposition; do
+for by in ip net alignment domain reporter day disposition sender asn country; do
   read -r s rss < <(best_of_3 "$BIN/rua" --db "$SUMMARY_DB" summary --by "$by" --limit 20 --format csv)
   row "summary --by $by ($n_db records)" "${s}s" "" "$(mb "$rss") MiB"
 done

@@ -27,8 +27,8 @@ shown AS (
 SELECT
     shown.policy_domain                                   AS domain,
     coalesce(shown.source_ip, '(invalid)')                AS source_ip,
-    string_agg(DISTINCT f.sender, ', ' ORDER BY f.sender) AS sender,
-    max(f.ptr)                                            AS ptr,
+    string_agg(DISTINCT pick_sender(ii.sender_rule, ds.sender, ii.sender, ds.sender), ', ') AS sender,
+    max(ii.ptr)                                           AS ptr,
     shown.failing_messages,
     string_agg(DISTINCT f.alignment, ', ' ORDER BY f.alignment) AS alignment,
     string_agg(DISTINCT f.org_name, ', ' ORDER BY f.org_name)   AS reported_by
@@ -36,6 +36,8 @@ FROM shown
 JOIN filtered_records($1, $2, $3, $4) f
   ON f.policy_domain IS NOT DISTINCT FROM shown.policy_domain
  AND f.source_ip IS NOT DISTINCT FROM shown.source_ip
+LEFT JOIN ip_info ii ON ii.ip = shown.source_ip
+LEFT JOIN dkim_senders ds ON ds.domain = f.dkim_signer
 WHERE NOT f.dmarc_pass
 GROUP BY shown.policy_domain, shown.source_ip, shown.failing_messages
 ORDER BY domain, failing_messages DESC, source_ip

@@ -164,7 +164,9 @@ impl Resolver {
                 .iter()
                 .map(|text| {
                     let addr = name_server(text)?;
-                    let mut server = NameServerConfig::udp_and_tcp(addr.ip());
+                    // UDP only: after a UDP timeout hickory would try TCP too, doubling
+                    // the cost of a dead server (PTR answers fit in a datagram).
+                    let mut server = NameServerConfig::udp(addr.ip());
                     for connection in &mut server.connections {
                         connection.port = addr.port();
                     }
@@ -177,9 +179,9 @@ impl Resolver {
             )
         };
         options.timeout = config.timeout();
-        // A timeout is retried on the next run, not now: one attempt keeps a dead server
-        // from costing twice the timeout per address.
-        options.attempts = 1;
+        // A timeout is retried on the next run, not now: no retry (hickory's `attempts`
+        // counts retries) keeps a dead server from costing twice the timeout per address.
+        options.attempts = 0;
         options.max_active_requests = config.max_in_flight().saturating_mul(4).max(32);
         // rua keeps what it learns in the database; the resolver's own cache only has to
         // serve the forward lookups of names shared by many addresses.
@@ -193,12 +195,15 @@ impl Resolver {
     }
 
     /// Looks up every address in `ips`, handing each answer to `each` as it arrives.
-    /// `each` returns false to stop: the lookups in flight are abandoned.
+    /// `each` returns false to stop: the lookups in flight are abandoned. The addresses are
+    /// asked in an order spread over the address space, so that one slow reverse zone is
+    /// not met all at once.
     pub fn lookup_all(
         &self,
-        ips: Vec<IpAddr>,
+        mut ips: Vec<IpAddr>,
         mut each: impl FnMut(IpAddr, DnsAnswer) -> bool,
     ) -> Result<(), EnrichError> {
+        ips.sort_by_cached_key(|ip| crate::fnv(crate::FNV_START, ip.to_string().as_bytes()));
         let (tx, rx) = mpsc::sync_channel::<(IpAddr, DnsAnswer)>(1024);
         let config = self.config.clone();
         let options = self.options.clone();

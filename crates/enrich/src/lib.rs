@@ -42,9 +42,9 @@ pub struct Config {
     pub ip_databases: Vec<PathBuf>,
     /// Seconds to wait for one DNS answer (default 2).
     pub timeout_secs: Option<f64>,
-    /// Addresses looked up at once (default 256).
+    /// Addresses looked up at once (default 512; each holds a UDP socket).
     pub max_in_flight: Option<usize>,
-    /// Addresses started per second at most (default 2,000; 0 for no limit).
+    /// Addresses started per second at most (default 5,000; 0 for no limit).
     pub rate_limit: Option<u32>,
     /// Days after which an answer is looked up again (default 30).
     pub max_age_days: Option<u32>,
@@ -58,10 +58,10 @@ impl Config {
         std::time::Duration::from_secs_f64(self.timeout_secs.unwrap_or(2.0).max(0.01))
     }
     pub fn max_in_flight(&self) -> usize {
-        self.max_in_flight.unwrap_or(256).max(1)
+        self.max_in_flight.unwrap_or(512).max(1)
     }
     pub fn rate_limit(&self) -> u32 {
-        self.rate_limit.unwrap_or(2_000)
+        self.rate_limit.unwrap_or(5_000)
     }
     pub fn max_age_days(&self) -> u32 {
         self.max_age_days.unwrap_or(30)
@@ -107,6 +107,17 @@ pub enum EnrichError {
     Database { path: PathBuf, reason: String },
     #[error("sender rule {name:?}: {reason}")]
     Rule { name: String, reason: String },
+}
+
+/// FNV-1a's offset basis, to start [`fnv`] with.
+pub(crate) const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a: a stable hash (the same in every run and version), for the rules' fingerprint
+/// and the order of lookups.
+pub(crate) fn fnv(hash: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(hash, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Parses an address as rua stores it (records.source_ip).

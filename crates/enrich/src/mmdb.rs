@@ -105,6 +105,13 @@ pub struct DatabaseInfo {
     pub build_epoch: u64,
 }
 
+/// `YYYY-MM-DD` (UTC) of seconds since the epoch.
+pub fn date_text(epoch: u64) -> String {
+    let days = i64::try_from(epoch / 86_400).unwrap_or(0);
+    let (y, m, d) = rua_report::time::civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 impl DatabaseInfo {
     /// Days since the file was built, at `now` (seconds since the epoch).
     pub fn age_days(&self, now: u64) -> u64 {

@@ -22,7 +22,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use serde::Deserialize;
 
-use crate::{EnrichError, Facts};
+use crate::{EnrichError, Facts, fnv};
 
 /// The curated map shipped with rua: `domain<TAB>name<TAB>type`, written by the project from
 /// the senders' own public documentation.
@@ -166,13 +166,6 @@ pub struct SenderMap {
     fingerprint: u64,
 }
 
-/// FNV-1a: a stable fingerprint of the rules, so that a change is noticed across runs.
-fn fnv(hash: u64, bytes: &[u8]) -> u64 {
-    bytes.iter().fold(hash, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 fn parse_network(text: &str) -> Option<IpNet> {
     let text = text.trim();
     text.parse::<IpNet>()
@@ -213,7 +206,7 @@ impl SenderMap {
     /// The built-in map with the user's rules before it.
     pub fn new(user: &[SenderRule]) -> Result<SenderMap, EnrichError> {
         let mut map = SenderMap {
-            fingerprint: fnv(0xcbf2_9ce4_8422_2325, BUILTIN_MAP.as_bytes()),
+            fingerprint: fnv(crate::FNV_START, BUILTIN_MAP.as_bytes()),
             ..SenderMap::default()
         };
         for (domain, entry) in parse_map(BUILTIN_MAP)? {

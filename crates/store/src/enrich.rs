@@ -40,8 +40,9 @@ pub struct EnrichTodo {
     pub ip: String,
     /// Never looked up, not answered, or the answer is too old.
     pub needs_dns: bool,
-    /// The stored DNS part: status, names, ptr, confirmed, looked up at.
-    pub known: Option<IpInfo>,
+    /// The stored DNS part: status, names, ptr, confirmed, looked up at (boxed: a first
+    /// enrichment lists millions of new addresses, which have none).
+    pub known: Option<Box<IpInfo>>,
 }
 
 /// Which addresses [`Store::enrich_todo`] returns.
@@ -53,6 +54,9 @@ pub struct TodoFilter {
     pub is_online: bool,
     /// An answer older than this is asked again.
     pub max_age_secs: i64,
+    /// New addresses are looked for in the records of reports after this key only (the
+    /// last run saw everything up to it; -1 for all).
+    pub records_after: i64,
 }
 
 impl Store {
@@ -65,7 +69,12 @@ impl Store {
             .map_err(StoreError::db(context))?;
         let rows = stmt
             .query_map(
-                duckdb::params![filter.is_all, filter.is_online, filter.max_age_secs],
+                duckdb::params![
+                    filter.is_all,
+                    filter.is_online,
+                    filter.max_age_secs,
+                    filter.records_after
+                ],
                 |r| {
                     let ip: String = r.get(0)?;
                     let status: Option<String> = r.get(2)?;
@@ -83,7 +92,7 @@ impl Store {
                                 _ => String::new(),
                             });
                     let known = match status {
-                        Some(status) => Some(IpInfo {
+                        Some(status) => Some(Box::new(IpInfo {
                             ip: ip.clone(),
                             status,
                             ptr_names: names
@@ -96,7 +105,7 @@ impl Store {
                             ptr_confirmed: r.get(5)?,
                             looked_up_at: r.get(6)?,
                             ..IpInfo::default()
-                        }),
+                        })),
                         None => None,
                     };
                     Ok(EnrichTodo {
@@ -211,7 +220,83 @@ impl Store {
         Ok(())
     }
 
-    /// How many source addresses have each lookup status (`unknown`: no row yet).
+    /// Fills `records.dkim_signer` for the records stored before schema version 8, about
+    /// `batch_records` records per transaction, recording its progress in `enrich_state`
+    /// (a killed run goes on from there). Returns the records done.
+    pub fn backfill_dkim_signers(&mut self, batch_records: i64) -> Result<i64, StoreError> {
+        const STATE: &str = "dkim_signer_backfill";
+        let context = "finding the DKIM signers of older records";
+        let Some(range) = self.enrich_state(STATE)? else {
+            return Ok(0);
+        };
+        let mut bounds = range.split(' ').filter_map(|s| s.parse::<i64>().ok());
+        let (Some(mut next), Some(end)) = (bounds.next(), bounds.next()) else {
+            return Ok(0);
+        };
+        let sizes: Vec<(i64, i64)> = {
+            let mut stmt = self
+                .conn
+                .prepare(include_str!("../../../sql/store/report_sizes.sql"))
+                .map_err(StoreError::db(context))?;
+            let rows = stmt
+                .query_map([next, end], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(StoreError::db(context))?;
+            rows.collect::<Result<_, _>>()
+                .map_err(StoreError::db(context))?
+        };
+        let mut done = 0;
+        let mut chunks = sizes.iter().copied().peekable();
+        while chunks.peek().is_some() {
+            let (mut last, mut n) = (next, 0);
+            while let Some(&(key, records)) = chunks.peek() {
+                if n > 0 && n + records > batch_records {
+                    break;
+                }
+                last = key;
+                n += records;
+                chunks.next();
+            }
+            let tx = self.conn.transaction().map_err(StoreError::db(context))?;
+            tx.execute(
+                include_str!("../../../sql/store/backfill_dkim_signer.sql"),
+                [next, last],
+            )
+            .map_err(StoreError::db(context))?;
+            tx.execute(
+                include_str!("../../../sql/store/set_enrich_state.sql"),
+                [STATE, &format!("{} {end}", last + 1)],
+            )
+            .map_err(StoreError::db(context))?;
+            tx.commit().map_err(StoreError::db(context))?;
+            // DuckDB holds updated rows in memory until a checkpoint: one per batch keeps
+            // the backfill under the writer's memory limit.
+            self.conn
+                .execute_batch(include_str!("../../../sql/store/checkpoint.sql"))
+                .map_err(StoreError::db(context))?;
+            done += n;
+            next = last + 1;
+        }
+        self.conn
+            .execute(
+                include_str!("../../../sql/store/delete_enrich_state.sql"),
+                [STATE],
+            )
+            .map_err(StoreError::db(context))?;
+        Ok(done)
+    }
+
+    /// The newest report key with records (-1 when there is none).
+    pub fn max_record_report_key(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row(
+                include_str!("../../../sql/store/max_record_report_key.sql"),
+                [],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::db("reading the newest report key"))
+    }
+
+    /// How many source addresses have each lookup status (`not_enriched`: no row yet).
     pub fn ip_status_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let context = "counting address statuses";
         let mut stmt = self

@@ -23,6 +23,12 @@ pub struct Args {
     offline: bool,
 }
 
+/// Records per transaction when older records get their DKIM signer.
+const BACKFILL_RECORDS: i64 = 200_000;
+
+/// `enrich_state`: the newest report whose addresses a complete run saw.
+const RECORDS_THROUGH: &str = "records_through";
+
 /// The flags `rua ingest` and `rua fetch` take for the enrichment after their commit.
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct AfterIngest {
@@ -34,9 +40,12 @@ pub struct AfterIngest {
     pub offline: bool,
 }
 
-/// Answers stored per transaction, at most; a second's worth when they come slowly.
+/// DNS answers stored per transaction, at most; a second's worth when they come slowly.
 const SAVE_EVERY: usize = 500;
 const SAVE_AFTER: Duration = Duration::from_secs(1);
+/// Rows per transaction for what needs no DNS (a first enrichment of millions of addresses:
+/// a commit per 500 cost more than the rows).
+const SAVE_EVERY_OFFLINE: usize = 50_000;
 
 /// What one enrichment did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +64,12 @@ pub fn run(args: &Args, settings: &Settings) -> anyhow::Result<u8> {
     let mut store = open_store(&settings.db, &settings.options(false, settings.keep_raw))?;
     let counts = enrich(&mut store, &settings.config.enrich, args.offline)?;
     report(&counts);
+    let statuses: Vec<String> = store
+        .ip_status_counts()?
+        .into_iter()
+        .map(|(status, n)| format!("{n} {status}"))
+        .collect();
+    tracing::info!("source addresses by lookup status: {}", statuses.join(", "));
     Ok(exit::OK)
 }
 
@@ -94,7 +109,8 @@ fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Opens the configured IP databases, warning about the missing, damaged and stale ones.
+/// Opens the configured IP databases, warning about the missing, damaged and stale ones;
+/// with their description (path, type, build date) for `enrich_state`.
 fn open_databases(config: &rua_enrich::Config) -> (IpDatabases, String) {
     let (databases, errors) = IpDatabases::open(&config.ip_databases);
     for e in errors {
@@ -111,7 +127,12 @@ fn open_databases(config: &rua_enrich::Config) -> (IpDatabases, String) {
                 info.database_type
             );
         }
-        described.push(format!("{}@{}", info.path.display(), info.build_epoch));
+        described.push(format!(
+            "{} ({}, built {})",
+            info.path.display(),
+            info.database_type,
+            rua_enrich::mmdb::date_text(info.build_epoch)
+        ));
     }
     (databases, described.join(","))
 }
@@ -163,6 +184,9 @@ struct Saver<'s> {
     rows: Vec<IpInfo>,
     since: Instant,
     counts: Counts,
+    /// Rows per transaction, and the longest a row waits for its commit.
+    batch: usize,
+    wait: Duration,
 }
 
 impl Saver<'_> {
@@ -175,7 +199,7 @@ impl Saver<'_> {
             }
         }
         self.rows.push(row);
-        if self.rows.len() >= SAVE_EVERY || self.since.elapsed() >= SAVE_AFTER {
+        if self.rows.len() >= self.batch || self.since.elapsed() >= self.wait {
             self.flush()?;
         }
         Ok(())
@@ -199,6 +223,10 @@ pub fn enrich(
     offline: bool,
 ) -> anyhow::Result<Counts> {
     let map = SenderMap::new(&config.senders).context("invalid [enrich] sender rules")?;
+    let backfilled = store.backfill_dkim_signers(BACKFILL_RECORDS)?;
+    if backfilled > 0 {
+        tracing::info!("found the DKIM signer of {backfilled} records stored by an older rua");
+    }
     let (databases, described) = open_databases(config);
     // A new rua may read the same files or rules differently: its version is part of it.
     let fingerprint = format!(
@@ -219,10 +247,17 @@ pub fn enrich(
     } else {
         None
     };
+    // Where the last complete run got to: only newer reports can hold unseen addresses.
+    let records_through = store.max_record_report_key()?;
+    let records_after = store
+        .enrich_state(RECORDS_THROUGH)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1);
     let todo = store.enrich_todo(TodoFilter {
         is_all,
         is_online: resolver.is_some(),
         max_age_secs: i64::from(config.max_age_days()) * 86_400,
+        records_after,
     })?;
     let facts_of = |ip: &str, dns: DnsAnswer| {
         let network = rua_enrich::parse_ip(ip)
@@ -242,6 +277,8 @@ pub fn enrich(
         rows: Vec::new(),
         since: Instant::now(),
         counts: Counts::default(),
+        batch: SAVE_EVERY_OFFLINE,
+        wait: Duration::MAX,
     };
     // First what needs no DNS, then the lookups, stored as they are answered.
     let mut lookups: Vec<IpAddr> = Vec::new();
@@ -259,6 +296,9 @@ pub fn enrich(
     if let Some(resolver) = &resolver
         && !lookups.is_empty()
     {
+        // Answers are committed as they come: a killed run loses only those in flight.
+        saver.batch = SAVE_EVERY;
+        saver.wait = SAVE_AFTER;
         let mut failure = None;
         resolver.lookup_all(lookups, |addr, answer| {
             let facts = facts_of(&addr.to_string(), answer);
@@ -286,5 +326,6 @@ pub fn enrich(
         .collect();
     counts.n_dkim_senders = dkim.len() as u64;
     store.replace_dkim_senders(&dkim)?;
+    store.set_enrich_state(RECORDS_THROUGH, &records_through.to_string())?;
     Ok(counts)
 }

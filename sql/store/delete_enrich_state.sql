@@ -1,0 +1,1 @@
+DELETE FROM enrich_state WHERE name = ?
