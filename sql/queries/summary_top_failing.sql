@@ -27,7 +27,10 @@ shown AS (
 SELECT
     shown.policy_domain                                   AS domain,
     coalesce(shown.source_ip, '(invalid)')                AS source_ip,
-    string_agg(DISTINCT pick_sender(ii.sender_rule, ds.sender, ii.sender, ds.sender), ', ') AS sender,
+    string_agg(
+        DISTINCT pick_sender(ii.sender_rule, ds.sender, ii.sender, ds.sender), ', '
+        ORDER BY pick_sender(ii.sender_rule, ds.sender, ii.sender, ds.sender)
+    )                                                     AS sender,
     max(ii.ptr)                                           AS ptr,
     shown.failing_messages,
     string_agg(DISTINCT f.alignment, ', ' ORDER BY f.alignment) AS alignment,
