@@ -64,22 +64,81 @@ FROM joined;
 CREATE OR REPLACE MACRO pick_sender(address_rule, dkim_sender, address_value, dkim_value) AS
     CASE WHEN dkim_sender IS NULL OR address_rule = 'config' THEN address_value ELSE dkim_value END;
 
--- report_records_core with who sent each record and what is known of its address.
+-- Records whose reporter says they were forwarded: an override reason forwarded,
+-- trusted_forwarder or mailing_list, or local_policy with a trusted ARC chain in its comment
+-- (Google writes "arc=pass"; a comment with "arc=fail" never counts).
+CREATE OR REPLACE VIEW reporter_forwarded AS
+SELECT DISTINCT report_key, record_index
+FROM override_reasons
+WHERE reason_type IN ('forwarded', 'trusted_forwarder', 'mailing_list')
+   OR (reason_type = 'local_policy' AND comment ILIKE '%arc=pass%' AND comment NOT ILIKE '%arc=fail%');
+
+-- report_records_core with who sent each record, what is known of its address, and its
+-- class (README "Source classes"): the first rule that holds decides.
 CREATE OR REPLACE VIEW report_records AS
+WITH sent AS (
+    SELECT
+        c.*,
+        pick_sender(ii.sender_rule, ds.sender, ii.sender, ds.sender)                       AS sender,
+        pick_sender(ii.sender_rule, ds.sender, ii.sender_type, ds.sender_type)             AS sender_type,
+        pick_sender(ii.sender_rule, ds.sender, ii.sender_rule, ds.sender_rule)             AS sender_rule,
+        pick_sender(ii.sender_rule, ds.sender, ii.sender_confidence, ds.sender_confidence) AS sender_confidence,
+        ii.ptr,
+        ii.ptr_confirmed,
+        ii.asn,
+        ii.as_name,
+        ii.country,
+        fw.report_key IS NOT NULL AS is_reporter_forwarded,
+        ds.sender_type            AS signer_type,
+        ii.status                 AS lookup_status
+    FROM report_records_core c
+    LEFT JOIN ip_info ii ON ii.ip = c.source_ip
+    LEFT JOIN dkim_senders ds ON ds.domain = c.dkim_signer
+    LEFT JOIN reporter_forwarded fw ON fw.report_key = c.report_key AND fw.record_index = c.record_index
+),
+ruled AS (
+    SELECT
+        * EXCLUDE (is_reporter_forwarded, signer_type),
+        CASE
+            WHEN dmarc_pass THEN 'dmarc_pass'
+            WHEN is_reporter_forwarded THEN 'reporter_says_forwarded'
+            WHEN signer_type = 'forwarder' THEN 'list_signature'
+            WHEN sender_type = 'own' THEN 'own_source'
+            WHEN sender IS NOT NULL AND sender_type NOT IN ('unknown', 'isp', 'hosting')
+                 AND (dkim_passed OR spf_passed) THEN 'known_sender_unaligned'
+            ELSE 'no_other_rule'
+        END AS class_rule
+    FROM sent
+)
 SELECT
-    c.*,
-    pick_sender(ii.sender_rule, ds.sender, ii.sender, ds.sender)                       AS sender,
-    pick_sender(ii.sender_rule, ds.sender, ii.sender_type, ds.sender_type)             AS sender_type,
-    pick_sender(ii.sender_rule, ds.sender, ii.sender_rule, ds.sender_rule)             AS sender_rule,
-    pick_sender(ii.sender_rule, ds.sender, ii.sender_confidence, ds.sender_confidence) AS sender_confidence,
-    ii.ptr,
-    ii.ptr_confirmed,
-    ii.asn,
-    ii.as_name,
-    ii.country
-FROM report_records_core c
-LEFT JOIN ip_info ii ON ii.ip = c.source_ip
-LEFT JOIN dkim_senders ds ON ds.domain = c.dkim_signer;
+    * EXCLUDE (lookup_status),
+    CASE class_rule
+        WHEN 'dmarc_pass' THEN 'compliant'
+        WHEN 'reporter_says_forwarded' THEN 'forwarded'
+        WHEN 'list_signature' THEN 'forwarded'
+        WHEN 'own_source' THEN 'misconfigured'
+        WHEN 'known_sender_unaligned' THEN 'misconfigured'
+        ELSE 'unauthorized'
+    END AS class,
+    -- What to do about a misconfigured sender; why an unauthorized source looks so.
+    CASE
+        WHEN class_rule NOT IN ('own_source', 'known_sender_unaligned') THEN
+            CASE WHEN class_rule <> 'no_other_rule' THEN NULL
+                 WHEN lookup_status IN ('nxdomain', 'no_records') AND sender_type IN ('isp', 'hosting')
+                     THEN 'no PTR; an ISP or hosting network'
+                 WHEN lookup_status IN ('nxdomain', 'no_records') THEN 'no PTR'
+                 WHEN sender_type IN ('isp', 'hosting') THEN 'an ISP or hosting network'
+            END
+        WHEN dkim_passed AND NOT dkim_aligned THEN 'sign with a DKIM key of your own domain (custom DKIM signing domain)'
+        WHEN spf_passed AND NOT spf_aligned THEN 'send with a return-path (envelope from) under your own domain'
+        ELSE 'add the source to your SPF record (include) or sign its mail with DKIM'
+    END AS class_note
+FROM ruled;
+
+-- One row per record with its class alone, for analysts.
+CREATE OR REPLACE VIEW record_classes AS
+SELECT report_key, record_index, policy_domain, source_ip, sender, message_count, class, class_rule, class_note
+FROM report_records;
 
 -- report_records narrowed by the filters `rua summary` takes; NULL means no filter.
 -- `domain` matches the policy domain or the From domain; `since`/`until` keep reports whose
@@ -290,6 +349,18 @@ FROM filtered_records(domain, since, until, reporter) f
 LEFT JOIN reasons r USING (report_key, record_index)
 GROUP BY ALL;
 
+-- Per class (compliant, forwarded, misconfigured, unauthorized) and the rule that decided.
+CREATE OR REPLACE MACRO summary_by_class_for(domain, since, until, reporter) AS TABLE
+SELECT
+    class,
+    class_rule,
+    sum(message_count)                                               AS messages,
+    pct(sum(message_count), sum(sum(message_count)) OVER ())         AS messages_pct,
+    count(DISTINCT source_ip)                                        AS source_ips,
+    string_agg(DISTINCT sender, ', ' ORDER BY sender)                AS senders
+FROM filtered_sent_records(domain, since, until, reporter)
+GROUP BY ALL;
+
 -- Who sent it (`rua enrich`): per named sender, per network owner (ASN) and per country,
 -- with the summaries' rates and the number of source addresses. Sources no rule named are
 -- '(unknown)'; addresses not enriched yet have no ASN or country.
@@ -343,6 +414,7 @@ CREATE OR REPLACE VIEW summary_by_domain AS FROM summary_by_domain_for(NULL, NUL
 CREATE OR REPLACE VIEW summary_by_reporter AS FROM summary_by_reporter_for(NULL, NULL, NULL, NULL);
 CREATE OR REPLACE VIEW summary_by_day AS FROM summary_by_day_for(NULL, NULL, NULL, NULL);
 CREATE OR REPLACE VIEW summary_by_disposition AS FROM summary_by_disposition_for(NULL, NULL, NULL, NULL);
+CREATE OR REPLACE VIEW summary_by_class AS FROM summary_by_class_for(NULL, NULL, NULL, NULL);
 CREATE OR REPLACE VIEW summary_by_sender AS FROM summary_by_sender_for(NULL, NULL, NULL, NULL);
 CREATE OR REPLACE VIEW summary_by_asn AS FROM summary_by_asn_for(NULL, NULL, NULL, NULL);
 CREATE OR REPLACE VIEW summary_by_country AS FROM summary_by_country_for(NULL, NULL, NULL, NULL);

@@ -11,8 +11,8 @@ use crate::settings::Settings;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Group by source IP, network (/24, /64), alignment category, From domain,
-    /// reporting organisation, day, or disposition and override reason; by who sent it
-    /// (sender, asn, country: see `rua enrich`); or the SMTP TLS reports per policy domain
+    /// reporting organisation, day, or disposition and override reason; by class; by who
+    /// sent it (sender, asn, country: see `rua enrich`); or the SMTP TLS reports per policy domain
     /// (tls), or the failure reports per domain and source (failure).
     #[arg(long, value_enum)]
     by: Option<By>,
@@ -38,6 +38,8 @@ pub enum By {
     Tls,
     /// Failure reports per reported domain and source address.
     Failure,
+    /// Per source class (compliant, forwarded, misconfigured, unauthorized) and rule.
+    Class,
     /// Per named sender (`rua enrich`).
     Sender,
     /// Per network owner (autonomous system), from the IP databases.
@@ -58,6 +60,7 @@ impl By {
             By::Disposition => include_str!("../../../../sql/queries/summary_by_disposition.sql"),
             By::Tls => include_str!("../../../../sql/queries/summary_by_tls.sql"),
             By::Failure => include_str!("../../../../sql/queries/summary_by_failure.sql"),
+            By::Class => include_str!("../../../../sql/queries/summary_by_class.sql"),
             By::Sender => include_str!("../../../../sql/queries/summary_by_sender.sql"),
             By::Asn => include_str!("../../../../sql/queries/summary_by_asn.sql"),
             By::Country => include_str!("../../../../sql/queries/summary_by_country.sql"),
