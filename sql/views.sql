@@ -96,11 +96,20 @@ WITH sent AS (
     LEFT JOIN dkim_senders ds ON ds.domain = c.dkim_signer
     LEFT JOIN reporter_forwarded fw ON fw.report_key = c.report_key AND fw.record_index = c.record_index
 ),
+judged AS (
+    -- The user's verdict on the sender: for this policy domain, else for every domain.
+    SELECT s.*, coalesce(od.authorized, og.authorized) AS is_authorized
+    FROM sent s
+    LEFT JOIN source_overrides od ON od.sender = s.sender AND od.policy_domain = s.policy_domain
+    LEFT JOIN source_overrides og ON og.sender = s.sender AND og.policy_domain IS NULL
+),
 ruled AS (
     SELECT
-        * EXCLUDE (is_reporter_forwarded, signer_type),
+        * EXCLUDE (is_reporter_forwarded, signer_type, is_authorized),
         CASE
             WHEN dmarc_pass THEN 'dmarc_pass'
+            WHEN is_authorized = false THEN 'config_never_authorized'
+            WHEN is_authorized THEN 'config_authorized'
             WHEN is_reporter_forwarded THEN 'reporter_says_forwarded'
             WHEN signer_type = 'forwarder' THEN 'list_signature'
             WHEN sender_type = 'own' THEN 'own_source'
@@ -108,7 +117,7 @@ ruled AS (
                  AND (dkim_passed OR spf_passed) THEN 'known_sender_unaligned'
             ELSE 'no_other_rule'
         END AS class_rule
-    FROM sent
+    FROM judged
 )
 SELECT
     * EXCLUDE (lookup_status),
@@ -118,11 +127,12 @@ SELECT
         WHEN 'list_signature' THEN 'forwarded'
         WHEN 'own_source' THEN 'misconfigured'
         WHEN 'known_sender_unaligned' THEN 'misconfigured'
+        WHEN 'config_authorized' THEN 'misconfigured'
         ELSE 'unauthorized'
     END AS class,
     -- What to do about a misconfigured sender; why an unauthorized source looks so.
     CASE
-        WHEN class_rule NOT IN ('own_source', 'known_sender_unaligned') THEN
+        WHEN class_rule NOT IN ('own_source', 'known_sender_unaligned', 'config_authorized') THEN
             CASE WHEN class_rule <> 'no_other_rule' THEN NULL
                  WHEN lookup_status IN ('nxdomain', 'no_records') AND sender_type IN ('isp', 'hosting')
                      THEN 'no PTR; an ISP or hosting network'

@@ -487,6 +487,32 @@ fn senders_by_dkim_and_by_the_users_rules() {
         number(&db, "SELECT sum(messages) FROM summary_by_class"),
         total
     );
+
+    // The owner's verdicts, by sender name: Amazon SES never authorized for example.com
+    // (authorized for example.org, which these records are not), Google Groups authorized
+    // for every domain (its failing mail is to be fixed, not blocked).
+    let verdicts = write_config(
+        &dir,
+        "verdicts.toml",
+        "[enrich]\noffline = true\n\
+         [[enrich.sender]]\nname = \"Our relay\"\nnetworks = [\"198.51.100.43\"]\n\
+         [[enrich.source]]\nsender = \"Amazon SES\"\nauthorized = false\ndomain = \"example.com\"\n\
+         [[enrich.source]]\nsender = \"Google Groups\"\nauthorized = true\n\
+         [[enrich.source]]\nsender = \"Amazon SES\"\nauthorized = true\ndomain = \"example.org\"\n",
+    );
+    run(&verdicts, &db, &["enrich"], 0);
+    let judged = sql(
+        &db,
+        "SELECT source_ip, class, class_rule FROM record_classes WHERE source_ip IN ('198.51.100.41', '198.51.100.42') ORDER BY source_ip",
+    );
+    let expected = [
+        ["198.51.100.41", "unauthorized", "config_never_authorized"],
+        ["198.51.100.42", "misconfigured", "config_authorized"],
+    ];
+    assert_eq!(
+        judged,
+        expected.map(|r| r.map(str::to_owned).to_vec()).to_vec()
+    );
 }
 
 #[test]

@@ -815,7 +815,7 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
              DROP VIEW summary_by_failure; DROP MACRO TABLE summary_by_failure_for;
              DROP VIEW failure_report_sources; DROP TABLE failure_reports;
              DROP TABLE views_state;
-             DROP TABLE ip_info; DROP TABLE dkim_senders; DROP TABLE enrich_state;
+             DROP TABLE ip_info; DROP TABLE dkim_senders; DROP TABLE enrich_state; DROP TABLE source_overrides;
              ALTER TABLE records DROP COLUMN dkim_signer;
              DELETE FROM schema_version WHERE version > 2",
         ],

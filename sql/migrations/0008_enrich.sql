@@ -34,6 +34,14 @@ CREATE TABLE dkim_senders (
     sender_confidence  VARCHAR NOT NULL
 );
 
+-- The user's verdicts on named senders (`[[enrich.source]]`), per policy domain or for every
+-- one (policy_domain NULL); rewritten by every `rua enrich`.
+CREATE TABLE source_overrides (
+    policy_domain      VARCHAR,
+    sender             VARCHAR NOT NULL,
+    authorized         BOOLEAN NOT NULL
+);
+
 -- The IP databases and sender rules the last `rua enrich` used: when they change, every
 -- address's network and sender are worked out again (without DNS).
 CREATE TABLE enrich_state (

@@ -51,6 +51,40 @@ pub struct Config {
     /// The user's own senders, before every other rule.
     #[serde(default, rename = "sender")]
     pub senders: Vec<SenderRule>,
+    /// The user's verdicts on named senders, for the source classes.
+    #[serde(default, rename = "source")]
+    pub sources: Vec<SourceVerdict>,
+}
+
+/// `[[enrich.source]]`: a named sender the owner declares authorized (its failing mail is
+/// then `misconfigured`, to be fixed) or never authorized (`unauthorized`), for one policy
+/// domain or every one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceVerdict {
+    /// The sender's name as rua shows it (`rua summary --by sender`).
+    pub sender: String,
+    pub authorized: bool,
+    /// A policy domain; every domain when absent.
+    pub domain: Option<String>,
+}
+
+impl SourceVerdict {
+    /// (policy domain, sender, authorized) as stored, the first verdict per domain and
+    /// sender kept.
+    pub fn rows(verdicts: &[SourceVerdict]) -> Vec<(Option<String>, String, bool)> {
+        let mut rows: Vec<(Option<String>, String, bool)> = Vec::new();
+        for v in verdicts {
+            let domain = v
+                .domain
+                .as_deref()
+                .map(|d| rua_align::normalize(d).into_owned());
+            if !rows.iter().any(|(d, s, _)| *d == domain && *s == v.sender) {
+                rows.push((domain, v.sender.clone(), v.authorized));
+            }
+        }
+        rows
+    }
 }
 
 impl Config {

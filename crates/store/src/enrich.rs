@@ -198,6 +198,32 @@ impl Store {
         tx.commit().map_err(StoreError::db(context))
     }
 
+    /// Replaces `source_overrides` with `rows` (policy domain or None for every domain,
+    /// sender, authorized) in one transaction.
+    pub fn replace_source_overrides(
+        &mut self,
+        rows: &[(Option<String>, String, bool)],
+    ) -> Result<(), StoreError> {
+        let context = "storing the configured source verdicts";
+        let tx = self.conn.transaction().map_err(StoreError::db(context))?;
+        tx.execute_batch(include_str!(
+            "../../../sql/store/clear_source_overrides.sql"
+        ))
+        .map_err(StoreError::db(context))?;
+        {
+            let mut stmt = tx
+                .prepare(include_str!(
+                    "../../../sql/store/insert_source_override.sql"
+                ))
+                .map_err(StoreError::db(context))?;
+            for (domain, sender, authorized) in rows {
+                stmt.execute(duckdb::params![domain, sender, authorized])
+                    .map_err(StoreError::db(context))?;
+            }
+        }
+        tx.commit().map_err(StoreError::db(context))
+    }
+
     /// A value `rua enrich` left for the next run (which databases and rules it used).
     pub fn enrich_state(&self, name: &str) -> Result<Option<String>, StoreError> {
         self.conn

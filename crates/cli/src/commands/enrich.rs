@@ -326,6 +326,7 @@ pub fn enrich(
         .collect();
     counts.n_dkim_senders = dkim.len() as u64;
     store.replace_dkim_senders(&dkim)?;
+    store.replace_source_overrides(&rua_enrich::SourceVerdict::rows(&config.sources))?;
     store.set_enrich_state(RECORDS_THROUGH, &records_through.to_string())?;
     Ok(counts)
 }

@@ -1,0 +1,1 @@
+INSERT INTO source_overrides (policy_domain, sender, authorized) VALUES (?, ?, ?)
