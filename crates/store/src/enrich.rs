@@ -176,26 +176,23 @@ impl Store {
 
     /// Replaces `dkim_senders` with `rows` (domain, sender) in one transaction.
     pub fn replace_dkim_senders(&mut self, rows: &[(String, SenderRow)]) -> Result<(), StoreError> {
-        let context = "storing DKIM senders";
-        let tx = self.conn.transaction().map_err(StoreError::db(context))?;
-        tx.execute_batch(include_str!("../../../sql/store/clear_dkim_senders.sql"))
-            .map_err(StoreError::db(context))?;
-        {
-            let mut stmt = tx
-                .prepare(include_str!("../../../sql/store/insert_dkim_sender.sql"))
-                .map_err(StoreError::db(context))?;
-            for (domain, s) in rows {
-                stmt.execute(duckdb::params![
-                    domain,
-                    s.name,
-                    s.kind,
-                    s.rule,
-                    s.confidence
-                ])
-                .map_err(StoreError::db(context))?;
-            }
-        }
-        tx.commit().map_err(StoreError::db(context))
+        self.replace_table(
+            "storing DKIM senders",
+            include_str!("../../../sql/store/clear_dkim_senders.sql"),
+            include_str!("../../../sql/store/insert_dkim_sender.sql"),
+            |insert| {
+                for (domain, s) in rows {
+                    insert.execute(duckdb::params![
+                        domain,
+                        s.name,
+                        s.kind,
+                        s.rule,
+                        s.confidence
+                    ])?;
+                }
+                Ok(())
+            },
+        )
     }
 
     /// Replaces `source_overrides` with `rows` (policy domain or None for every domain,
@@ -204,22 +201,33 @@ impl Store {
         &mut self,
         rows: &[(Option<String>, String, bool)],
     ) -> Result<(), StoreError> {
-        let context = "storing the configured source verdicts";
+        self.replace_table(
+            "storing the configured source verdicts",
+            include_str!("../../../sql/store/clear_source_overrides.sql"),
+            include_str!("../../../sql/store/insert_source_override.sql"),
+            |insert| {
+                for (domain, sender, authorized) in rows {
+                    insert.execute(duckdb::params![domain, sender, authorized])?;
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// Empties a table (`clear`) and fills it with `fill`, which runs `insert` for each row,
+    /// in one transaction.
+    fn replace_table(
+        &mut self,
+        context: &'static str,
+        clear: &str,
+        insert: &str,
+        fill: impl FnOnce(&mut duckdb::Statement<'_>) -> duckdb::Result<()>,
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction().map_err(StoreError::db(context))?;
-        tx.execute_batch(include_str!(
-            "../../../sql/store/clear_source_overrides.sql"
-        ))
-        .map_err(StoreError::db(context))?;
+        tx.execute_batch(clear).map_err(StoreError::db(context))?;
         {
-            let mut stmt = tx
-                .prepare(include_str!(
-                    "../../../sql/store/insert_source_override.sql"
-                ))
-                .map_err(StoreError::db(context))?;
-            for (domain, sender, authorized) in rows {
-                stmt.execute(duckdb::params![domain, sender, authorized])
-                    .map_err(StoreError::db(context))?;
-            }
+            let mut stmt = tx.prepare(insert).map_err(StoreError::db(context))?;
+            fill(&mut stmt).map_err(StoreError::db(context))?;
         }
         tx.commit().map_err(StoreError::db(context))
     }

@@ -190,11 +190,12 @@ struct Saver<'s> {
 }
 
 impl Saver<'_> {
-    fn push(&mut self, row: IpInfo, is_looked_up: bool) -> anyhow::Result<()> {
+    /// Adds a row; `looked_up` is the status of its DNS lookup in this run, if it had one.
+    fn push(&mut self, row: IpInfo, looked_up: Option<Status>) -> anyhow::Result<()> {
         self.counts.n_addresses += 1;
-        if is_looked_up {
+        if let Some(status) = looked_up {
             self.counts.n_looked_up += 1;
-            if Status::from_code(&row.status).is_some_and(|s| !s.is_answer()) {
+            if !status.is_answer() {
                 self.counts.n_unanswered += 1;
             }
         }
@@ -285,7 +286,7 @@ pub fn enrich(
     for t in &todo {
         match (&resolver, t.needs_dns, rua_enrich::parse_ip(&t.ip)) {
             (Some(_), true, Some(addr)) => lookups.push(addr),
-            _ => saver.push(row(&facts_of(&t.ip, known_dns(t))), false)?,
+            _ => saver.push(row(&facts_of(&t.ip, known_dns(t))), None)?,
         }
     }
     saver.flush()?;
@@ -301,8 +302,9 @@ pub fn enrich(
         saver.wait = SAVE_AFTER;
         let mut failure = None;
         resolver.lookup_all(lookups, |addr, answer| {
+            let status = answer.status;
             let facts = facts_of(&addr.to_string(), answer);
-            match saver.push(row(&facts), true) {
+            match saver.push(row(&facts), Some(status)) {
                 Ok(()) => true,
                 Err(e) => {
                     failure = Some(e);
