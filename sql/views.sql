@@ -23,6 +23,9 @@ WITH joined AS (
         r.policy_sp,
         r.policy_adkim,
         r.policy_aspf,
+        r.policy_np,
+        r.policy_pct,
+        r.policy_testing,
         rec.record_index,
         rec.source_ip,
         rec.source_network,
@@ -39,6 +42,8 @@ WITH joined AS (
         rec.spf_passed,
         CASE WHEN r.policy_adkim = 's' THEN rec.dkim_aligned_strict ELSE rec.dkim_aligned_relaxed END AS dkim_aligned,
         CASE WHEN r.policy_aspf = 's' THEN rec.spf_aligned_strict ELSE rec.spf_aligned_relaxed END AS spf_aligned,
+        -- Would pass with adkim=s and aspf=s (what `rua policy` simulates).
+        rec.dkim_aligned_strict OR rec.spf_aligned_strict AS dmarc_pass_strict,
         rec.dkim_signer
     FROM counted_reports r
     JOIN records rec USING (report_key)
@@ -73,6 +78,24 @@ FROM override_reasons
 WHERE reason_type IN ('forwarded', 'trusted_forwarder', 'mailing_list')
    OR (reason_type = 'local_policy' AND comment ILIKE '%arc=pass%' AND comment NOT ILIKE '%arc=fail%');
 
+-- Records sent through a mailbox provider, forwarder or security gateway (by the address or
+-- the passing DKIM signer) that carry a DKIM signature of the From domain's organization,
+-- passing or not: the original signature, carried (or broken) through a forward. Only the
+-- intermediaries' records are joined to dkim_results, so this costs little.
+CREATE OR REPLACE VIEW intermediary_from_signatures AS
+WITH intermediary AS (
+    SELECT rec.report_key, rec.record_index, rec.header_from_org
+    FROM records rec JOIN ip_info ii ON ii.ip = rec.source_ip
+    WHERE ii.sender_type IN ('email_provider', 'forwarder', 'security_gateway')
+    UNION ALL
+    SELECT rec.report_key, rec.record_index, rec.header_from_org
+    FROM records rec JOIN dkim_senders ds ON ds.domain = rec.dkim_signer
+    WHERE ds.sender_type IN ('email_provider', 'forwarder', 'security_gateway')
+)
+SELECT DISTINCT i.report_key, i.record_index
+FROM intermediary i JOIN dkim_results d USING (report_key, record_index)
+WHERE d.domain = i.header_from_org OR ends_with(d.domain, '.' || i.header_from_org);
+
 -- report_records_core with who sent each record, what is known of its address, and its
 -- class (README "Source classes"): the first rule that holds decides.
 CREATE OR REPLACE VIEW report_records AS
@@ -89,12 +112,14 @@ WITH sent AS (
         ii.as_name,
         ii.country,
         fw.report_key IS NOT NULL AS is_reporter_forwarded,
+        fs.report_key IS NOT NULL AS is_intermediary_signed,
         ds.sender_type            AS signer_type,
         ii.status                 AS lookup_status
     FROM report_records_core c
     LEFT JOIN ip_info ii ON ii.ip = c.source_ip
     LEFT JOIN dkim_senders ds ON ds.domain = c.dkim_signer
     LEFT JOIN reporter_forwarded fw ON fw.report_key = c.report_key AND fw.record_index = c.record_index
+    LEFT JOIN intermediary_from_signatures fs ON fs.report_key = c.report_key AND fs.record_index = c.record_index
 ),
 judged AS (
     -- The user's verdict on the sender: for this policy domain, else for every domain.
@@ -105,13 +130,15 @@ judged AS (
 ),
 ruled AS (
     SELECT
-        * EXCLUDE (is_reporter_forwarded, signer_type, is_authorized),
+        * EXCLUDE (is_reporter_forwarded, is_intermediary_signed, signer_type, is_authorized),
         CASE
             WHEN dmarc_pass THEN 'dmarc_pass'
             WHEN is_authorized = false THEN 'config_never_authorized'
             WHEN is_authorized THEN 'config_authorized'
             WHEN is_reporter_forwarded THEN 'reporter_says_forwarded'
             WHEN signer_type = 'forwarder' THEN 'list_signature'
+            WHEN sender_type IN ('email_provider', 'forwarder', 'security_gateway') AND NOT spf_aligned
+                 AND is_intermediary_signed THEN 'from_signature_via_intermediary'
             WHEN sender_type = 'own' THEN 'own_source'
             WHEN sender IS NOT NULL AND sender_type NOT IN ('unknown', 'isp', 'hosting')
                  AND (dkim_passed OR spf_passed) THEN 'known_sender_unaligned'
@@ -125,6 +152,7 @@ SELECT
         WHEN 'dmarc_pass' THEN 'compliant'
         WHEN 'reporter_says_forwarded' THEN 'forwarded'
         WHEN 'list_signature' THEN 'forwarded'
+        WHEN 'from_signature_via_intermediary' THEN 'forwarded'
         WHEN 'own_source' THEN 'misconfigured'
         WHEN 'known_sender_unaligned' THEN 'misconfigured'
         WHEN 'config_authorized' THEN 'misconfigured'
@@ -428,6 +456,224 @@ CREATE OR REPLACE VIEW summary_by_class AS FROM summary_by_class_for(NULL, NULL,
 CREATE OR REPLACE VIEW summary_by_sender AS FROM summary_by_sender_for(NULL, NULL, NULL, NULL);
 CREATE OR REPLACE VIEW summary_by_asn AS FROM summary_by_asn_for(NULL, NULL, NULL, NULL);
 CREATE OR REPLACE VIEW summary_by_country AS FROM summary_by_country_for(NULL, NULL, NULL, NULL);
+
+-- The UTC day a report speaks for: the day holding the middle of its period (a report
+-- of 00:00-23:59:59 is that day; one of 22:00 to 22:00 the next day is mostly the next day).
+CREATE OR REPLACE MACRO report_day(begin_at, end_at) AS
+    CAST(begin_at + (end_at - begin_at) / 2 AS DATE);
+
+-- A published policy in words, with the defaults filled in and only what differs from them
+-- shown: `p=none`, `p=quarantine pct=50`, `p=reject sp=none adkim=s t=y`. Reporters that
+-- leave out a default and those that spell it out give the same text.
+CREATE OR REPLACE MACRO policy_text(p, sp, np, pct, adkim, aspf, testing) AS
+    concat_ws(' ',
+        'p=' || coalesce(p, '?'),
+        CASE WHEN coalesce(sp, p) IS DISTINCT FROM p THEN 'sp=' || sp END,
+        CASE WHEN coalesce(np, sp, p) IS DISTINCT FROM coalesce(sp, p) THEN 'np=' || np END,
+        CASE WHEN coalesce(pct, 100) <> 100 THEN 'pct=' || pct END,
+        CASE WHEN adkim = 's' THEN 'adkim=s' END,
+        CASE WHEN aspf = 's' THEN 'aspf=s' END,
+        CASE WHEN testing = 'y' THEN 't=y' END);
+
+-- Per policy domain and day, the policy most of that day's reports say was published (DNS
+-- caches make reporters disagree for a day around a change).
+CREATE OR REPLACE MACRO policy_days(domain, since, until, reporter) AS TABLE
+WITH per_policy AS (
+    SELECT policy_domain, report_day(begin_at, end_at) AS day,
+           policy_text(policy_p, policy_sp, policy_np, policy_pct, policy_adkim, policy_aspf, policy_testing) AS policy,
+           count(*) AS reports
+    FROM counted_reports
+    WHERE (domain IS NULL OR policy_domain = lower(domain))
+      AND (since IS NULL OR end_at > since)
+      AND (until IS NULL OR begin_at < until)
+      AND (reporter IS NULL OR org_name ILIKE reporter)
+    GROUP BY ALL
+)
+SELECT policy_domain, day, arg_max(policy, (reports, policy)) AS policy, sum(reports) AS reports
+FROM per_policy
+GROUP BY ALL;
+
+-- The days a domain's published policy changed: the policy of the day before and after.
+CREATE OR REPLACE MACRO policy_changes(domain, since, until, reporter) AS TABLE
+SELECT policy_domain, day, previous, policy
+FROM (
+    SELECT *, lag(policy) OVER (PARTITION BY policy_domain ORDER BY day) AS previous
+    FROM policy_days(domain, since, until, reporter)
+)
+WHERE previous <> policy;
+
+-- The records `rua policy` judges: the filters as for the summaries, and without `since`,
+-- the `days` days up to the newest report rua holds.
+CREATE OR REPLACE MACRO policy_records(domain, since, until, reporter, days) AS TABLE
+FROM filtered_sent_records(
+    domain,
+    coalesce(since, (SELECT max(end_at) FROM counted_reports) - to_days(CAST(days AS INTEGER))),
+    until,
+    reporter);
+
+-- Per policy domain: messages by class; what enforcement would stop; how much data there
+-- is; the newest published policy. The base of `rua policy` (sql/queries/policy_*.sql).
+CREATE OR REPLACE MACRO policy_figures(domain, since, until, reporter, days) AS TABLE
+SELECT
+    policy_domain                                                              AS domain,
+    sum(message_count)                                                         AS messages,
+    coalesce(sum(message_count) FILTER (WHERE class = 'compliant'), 0)          AS compliant,
+    coalesce(sum(message_count) FILTER (WHERE class = 'forwarded'), 0)          AS forwarded,
+    coalesce(sum(message_count) FILTER (WHERE class = 'misconfigured'), 0)      AS misconfigured,
+    coalesce(sum(message_count) FILTER (WHERE class = 'unauthorized'), 0)       AS unauthorized,
+    -- Legitimate mail (every class but unauthorized) that fails DMARC as published, and
+    -- with strict alignment.
+    coalesce(sum(message_count) FILTER (WHERE class <> 'unauthorized' AND NOT dmarc_pass), 0)        AS legitimate_failing,
+    coalesce(sum(message_count) FILTER (WHERE class <> 'unauthorized' AND NOT dmarc_pass_strict), 0) AS legitimate_failing_strict,
+    coalesce(sum(message_count) FILTER (WHERE class = 'unauthorized' AND NOT dmarc_pass_strict), 0)  AS unauthorized_failing_strict,
+    -- What the receivers did: quarantined and rejected messages, legitimate or not.
+    coalesce(sum(message_count) FILTER (WHERE class <> 'unauthorized' AND disposition = 'quarantine'), 0) AS legitimate_quarantined,
+    coalesce(sum(message_count) FILTER (WHERE class <> 'unauthorized' AND disposition = 'reject'), 0)     AS legitimate_rejected,
+    coalesce(sum(message_count) FILTER (WHERE class = 'unauthorized' AND disposition = 'quarantine'), 0)  AS unauthorized_quarantined,
+    coalesce(sum(message_count) FILTER (WHERE class = 'unauthorized' AND disposition = 'reject'), 0)      AS unauthorized_rejected,
+    count(DISTINCT report_day(begin_at, end_at))                               AS days,
+    count(DISTINCT org_name)                                                   AS reporters,
+    count(DISTINCT sender) FILTER (WHERE class = 'misconfigured')              AS misconfigured_senders,
+    strftime(min(begin_at), '%Y-%m-%d')                                        AS first_day,
+    strftime(max(end_at), '%Y-%m-%d')                                          AS last_day,
+    arg_max(policy_text(policy_p, policy_sp, policy_np, policy_pct, policy_adkim, policy_aspf, policy_testing),
+            (end_at, report_key))                                              AS published,
+    arg_max(policy_p, (end_at, report_key))                                    AS p,
+    arg_max(coalesce(policy_pct, 100), (end_at, report_key))                   AS pct,
+    arg_max(coalesce(policy_testing, 'n'), (end_at, report_key))               AS testing,
+    min(begin_at)                                                              AS since,
+    max(end_at)                                                                AS until
+FROM policy_records(domain, since, until, reporter, days)
+GROUP BY policy_domain;
+
+-- What `rua alerts` fires on: one row per event, keyed so that the same event always has
+-- the same key (sql/store/raise_alerts.sql stores the new ones). Days are UTC report days
+-- (report_day); "now" is the newest report's day, so old data is judged as it was seen and
+-- a stalled mailbox raises nothing. Only events of the last `window_days` days are named.
+-- The thresholds are the configuration's `[alerts]` (README "Alerts").
+CREATE OR REPLACE MACRO alert_candidates(window_days, baseline_days, drop_points, rate_min_messages,
+        spike_factor, spike_min_messages, silent_after_days, silent_min_days, new_source_min_messages) AS TABLE
+WITH newest AS (
+    SELECT max(report_day(begin_at, end_at)) AS day FROM counted_reports
+),
+first_days AS (
+    SELECT policy_domain AS domain, min(report_day(begin_at, end_at)) AS first_day
+    FROM counted_reports GROUP BY ALL
+),
+daily AS (
+    SELECT
+        policy_domain AS domain,
+        report_day(begin_at, end_at) AS day,
+        sum(message_count) AS messages,
+        coalesce(sum(message_count) FILTER (WHERE dmarc_pass), 0) AS passing,
+        coalesce(sum(message_count) FILTER (WHERE class = 'unauthorized'), 0) AS unauthorized,
+        coalesce(sum(message_count) FILTER (WHERE class <> 'unauthorized' AND disposition = 'reject'), 0) AS legitimate_rejected
+    FROM report_records
+    GROUP BY ALL
+),
+-- Each recent day beside the baseline_days before it (days with reports only).
+recent AS (
+    SELECT d.domain, d.day, d.messages, d.passing, d.unauthorized, d.legitimate_rejected,
+           count(b.day) AS base_days,
+           coalesce(sum(b.messages), 0) AS base_messages,
+           coalesce(sum(b.passing), 0) AS base_passing,
+           coalesce(sum(b.unauthorized), 0) AS base_unauthorized
+    FROM daily d
+    LEFT JOIN daily b ON b.domain IS NOT DISTINCT FROM d.domain
+                     AND b.day < d.day AND b.day >= d.day - CAST(baseline_days AS INTEGER)
+    WHERE d.day > (FROM newest) - CAST(window_days AS INTEGER)
+    GROUP BY ALL
+),
+sources AS (
+    SELECT
+        policy_domain AS domain,
+        coalesce(sender, source_network, source_ip, '(invalid)') AS source,
+        any_value(sender_type) AS sender_type,
+        min(report_day(begin_at, end_at)) AS first_day,
+        sum(message_count) AS messages,
+        coalesce(sum(message_count) FILTER (WHERE class <> 'unauthorized'), 0) AS legitimate,
+        count(DISTINCT source_ip) AS source_ips,
+        string_agg(DISTINCT class, ', ' ORDER BY class) AS classes
+    FROM report_records
+    GROUP BY ALL
+),
+reporter_days AS (
+    SELECT DISTINCT policy_domain AS domain, coalesce(org_name, '(none)') AS reporter,
+           report_day(begin_at, end_at) AS day
+    FROM counted_reports
+),
+reporters AS (
+    SELECT r.domain, r.reporter, r.last_day,
+           count(*) FILTER (WHERE d.day > r.last_day - CAST(baseline_days AS INTEGER)) AS days_reported
+    FROM (SELECT domain, reporter, max(day) AS last_day FROM reporter_days GROUP BY ALL) r
+    JOIN reporter_days d USING (domain, reporter)
+    GROUP BY ALL
+),
+rejected AS (
+    SELECT ingest_run_id, count(*) AS inputs, min(rejected_at) AS rejected_at,
+           array_to_string(list_slice(list(source ORDER BY reject_key), 1, 3), ', ')
+               || CASE WHEN count(*) > 3 THEN ' and ' || (count(*) - 3) || ' more' ELSE '' END AS sources
+    FROM rejects
+    WHERE rejected_at > now()::TIMESTAMP - to_days(CAST(window_days AS INTEGER))
+    GROUP BY ALL
+)
+SELECT 'pass_rate_drop/' || domain || '/' || day AS alert_key, 'pass_rate_drop' AS kind, domain, day,
+       domain AS subject,
+       'DMARC pass rate of ' || domain || ' fell to ' || pct(passing, messages) || '% on ' || day
+           || ' (' || messages || ' messages), from ' || pct(base_passing, base_messages)
+           || '% over the ' || base_days || ' days before' AS message,
+       pct(passing, messages) AS value, pct(base_passing, base_messages) AS baseline
+FROM recent
+WHERE messages >= rate_min_messages AND base_messages >= rate_min_messages
+  AND base_days * 2 >= baseline_days
+  AND pct(base_passing, base_messages) - pct(passing, messages) >= drop_points
+UNION ALL
+SELECT 'unauthorized_spike/' || domain || '/' || day, 'unauthorized_spike', domain, day, domain,
+       unauthorized || ' unauthorized messages as ' || domain || ' on ' || day || ', against '
+           || round(base_unauthorized / base_days, 1) || ' a day over the ' || base_days || ' days before',
+       unauthorized, round(base_unauthorized / base_days, 1)
+FROM recent
+WHERE unauthorized >= spike_min_messages
+  AND base_days * 2 >= baseline_days
+  AND unauthorized > spike_factor * base_unauthorized / base_days
+UNION ALL
+SELECT 'legitimate_rejected/' || domain || '/' || day, 'legitimate_rejected', domain, day, domain,
+       'receivers rejected ' || legitimate_rejected || ' messages as ' || domain || ' on ' || day
+           || ' that are not unauthorized (see rua policy --section senders)',
+       legitimate_rejected, NULL
+FROM recent
+WHERE legitimate_rejected > 0
+UNION ALL
+SELECT 'new_source/' || s.domain || '/' || s.source, 'new_source', s.domain, s.first_day, s.source,
+       'new source sending as ' || s.domain || ' since ' || s.first_day || ': ' || s.source
+           || coalesce(' (' || s.sender_type || ')', '') || ', ' || s.messages || ' messages from '
+           || s.source_ips || ' address' || CASE WHEN s.source_ips = 1 THEN '' ELSE 'es' END || ', ' || s.classes,
+       s.messages, NULL
+FROM sources s JOIN first_days f USING (domain)
+WHERE s.first_day > (FROM newest) - CAST(window_days AS INTEGER)
+  AND s.first_day - CAST(baseline_days AS INTEGER) >= f.first_day
+  AND s.legitimate >= new_source_min_messages
+UNION ALL
+SELECT 'reporter_silent/' || domain || '/' || reporter || '/' || last_day, 'reporter_silent', domain,
+       last_day + CAST(silent_after_days AS INTEGER) + 1, reporter,
+       reporter || ' reported on ' || days_reported || ' of the ' || baseline_days || ' days up to '
+           || last_day || ' for ' || domain || ' and has been silent since',
+       (FROM newest) - last_day, days_reported
+FROM reporters
+WHERE (FROM newest) - last_day > silent_after_days
+  AND days_reported >= silent_min_days
+  AND last_day + CAST(silent_after_days AS INTEGER) + 1 > (FROM newest) - CAST(window_days AS INTEGER)
+UNION ALL
+SELECT 'policy_changed/' || policy_domain || '/' || day, 'policy_changed', policy_domain, day, policy,
+       'published policy of ' || policy_domain || ' changed on ' || day || ': ' || previous || ' -> ' || policy,
+       NULL, NULL
+FROM policy_changes(NULL, NULL, NULL, NULL)
+WHERE day > (FROM newest) - CAST(window_days AS INTEGER)
+UNION ALL
+SELECT 'rejected_inputs/' || ingest_run_id, 'rejected_inputs', NULL, CAST(rejected_at AS DATE), 'run ' || ingest_run_id,
+       inputs || ' input' || CASE WHEN inputs = 1 THEN '' ELSE 's' END || ' could not be read (rua rejects): ' || sources,
+       inputs, NULL
+FROM rejected;
 
 -- SMTP TLS reports (RFC 8460): conflicting copies left out, as for aggregate reports.
 CREATE OR REPLACE VIEW counted_tls_reports AS

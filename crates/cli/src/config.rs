@@ -21,6 +21,81 @@ pub struct Config {
     /// Who sent it: DNS, IP databases, sender rules (`rua enrich`).
     #[serde(default)]
     pub enrich: rua_enrich::Config,
+    /// When `rua policy` calls a domain ready.
+    #[serde(default)]
+    pub policy: PolicyConfig,
+    /// What `rua alerts` calls a change.
+    #[serde(default)]
+    pub alerts: AlertsConfig,
+}
+
+/// `[policy]`: the readiness verdict's thresholds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyConfig {
+    /// Days judged without `--since`, up to the newest report.
+    pub window_days: u32,
+    /// Fewer days with reports than this is not enough data.
+    pub min_days: u32,
+    /// Fewer reporting organisations than this is not enough data.
+    pub min_reporters: u32,
+    /// Misconfigured (legitimate but failing) mail above this share of all mail, in
+    /// percent, must be fixed before enforcing.
+    pub max_misconfigured_pct: f64,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            window_days: 30,
+            min_days: 14,
+            min_reporters: 2,
+            max_misconfigured_pct: 0.0,
+        }
+    }
+}
+
+/// `[alerts]`: the thresholds of `rua alerts`. Days are UTC days of report periods, counted
+/// back from the newest report rua holds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// Events on the last this many days are reported (older ones never are).
+    pub window_days: u32,
+    /// The trailing baseline an event is compared with, in days before it.
+    pub baseline_days: u32,
+    /// A day's DMARC pass rate this many percentage points under the baseline's is a drop.
+    pub pass_rate_drop_points: f64,
+    /// Days (and baselines) with fewer messages than this are not judged for a drop.
+    pub pass_rate_min_messages: u64,
+    /// A day's unauthorized messages above this many times the baseline's daily mean is a
+    /// spike,
+    pub spike_factor: f64,
+    /// and at least this many.
+    pub spike_min_messages: u64,
+    /// A reporter silent for more than this many days after the newest report,
+    pub silent_after_days: u32,
+    /// having reported on at least this many of the baseline days before its last report.
+    pub silent_min_days: u32,
+    /// A new source is named once it has sent at least this many messages that are not
+    /// unauthorized (spoofing is the spike alert's business).
+    pub new_source_min_messages: u64,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            window_days: 7,
+            baseline_days: 14,
+            pass_rate_drop_points: 10.0,
+            pass_rate_min_messages: 50,
+            spike_factor: 3.0,
+            spike_min_messages: 50,
+            silent_after_days: 2,
+            silent_min_days: 7,
+            new_source_min_messages: 1,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

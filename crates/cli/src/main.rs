@@ -35,6 +35,8 @@ pub mod exit {
     pub const CANNOT_CONNECT: u8 = 4;
     /// `rua fetch`: every mailbox was read and held no new message.
     pub const NOTHING_TO_DO: u8 = 5;
+    /// `rua alerts`: there are new alerts (printed on stdout).
+    pub const NEW_ALERTS: u8 = 6;
 }
 
 const EXIT_CODES: &str = "\
@@ -46,7 +48,8 @@ EXIT CODES:
     3  the database cannot be opened: locked by another rua process past --lock-timeout,
        written by a newer rua, or not a DuckDB file
     4  fetch, config check: no mailbox could be reached or logged in to
-    5  fetch: nothing new in any mailbox";
+    5  fetch: nothing new in any mailbox
+    6  alerts: new alerts were printed (0: none)";
 
 #[derive(Debug, Parser)]
 #[command(name = "rua", version, about, after_help = EXIT_CODES)]
@@ -73,6 +76,11 @@ enum Command {
     Enrich(commands::enrich::Args),
     /// Pass rates per domain and the sources that fail DMARC, or one summary with --by.
     Summary(commands::summary::Args),
+    /// Is each domain ready for p=reject: messages by class, what enforcement would do, a verdict.
+    Policy(commands::policy::Args),
+    /// What changed: new senders, pass-rate drops, spoofing spikes, silent reporters, policy
+    /// changes (new ones are printed once; exit code 6 when there are any).
+    Alerts(commands::alerts::Args),
     /// Write a table, view or query to CSV, Parquet or JSON lines, optionally partitioned.
     Export(commands::export::Args),
     /// Run SQL over the database (read-only unless --write).
@@ -90,6 +98,8 @@ fn run(cli: &Cli, settings: &Settings) -> anyhow::Result<u8> {
         Command::Config { action } => commands::config::run(action, settings),
         Command::Enrich(args) => commands::enrich::run(args, settings),
         Command::Summary(args) => commands::summary::run(args, settings),
+        Command::Policy(args) => commands::policy::run(args, settings),
+        Command::Alerts(args) => commands::alerts::run(args, settings),
         Command::Export(args) => commands::export::run(args, settings),
         Command::Sql(args) => commands::sql::run(args, settings),
         Command::Reparse => commands::reparse::run(settings),

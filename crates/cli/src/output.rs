@@ -171,20 +171,21 @@ fn json_value(v: &Value) -> String {
     }
 }
 
+/// One row as a JSON object keyed by column name.
+pub fn json_object(columns: &[String], row: &[Value]) -> String {
+    let fields: Vec<String> = columns
+        .iter()
+        .zip(row)
+        .map(|(column, value)| format!("{}:{}", json_string(column), json_value(value)))
+        .collect();
+    format!("{{{}}}", fields.join(","))
+}
+
 fn write_json(out: &mut impl Write, result: &QueryResult) -> io::Result<()> {
     write!(out, "[")?;
     for (i, row) in result.rows.iter().enumerate() {
-        write!(out, "{}{{", if i > 0 { "," } else { "" })?;
-        for (j, (column, value)) in result.columns.iter().zip(row).enumerate() {
-            write!(
-                out,
-                "{}{}:{}",
-                if j > 0 { "," } else { "" },
-                json_string(column),
-                json_value(value)
-            )?;
-        }
-        write!(out, "}}")?;
+        let comma = if i > 0 { "," } else { "" };
+        write!(out, "{comma}{}", json_object(&result.columns, row))?;
     }
     write!(out, "]")
 }

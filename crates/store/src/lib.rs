@@ -8,6 +8,7 @@
 //! (kept, flagged, never counted twice). Each report's rows are committed together; reports
 //! are batched per transaction for speed. This is the only crate that links DuckDB.
 
+mod alerts;
 mod columns;
 mod content;
 mod content_hash;
@@ -27,6 +28,7 @@ mod writer;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+pub use alerts::AlertThresholds;
 pub use content::{Content, PayloadHash, PayloadTee};
 pub use enrich::{EnrichTodo, IpInfo, SenderRow, TodoFilter};
 pub use export::{ExportFormat, ExportSpec};

@@ -33,6 +33,7 @@ impl fmt::Display for Value {
 pub enum Param {
     Null,
     Int(i64),
+    Float(f64),
     Text(String),
     /// Seconds since the Unix epoch, UTC.
     Timestamp(i64),
@@ -44,6 +45,7 @@ impl duckdb::ToSql for Param {
         Ok(ToSqlOutput::Owned(match self {
             Param::Null => V::Null,
             Param::Int(i) => V::BigInt(*i),
+            Param::Float(x) => V::Double(*x),
             Param::Text(t) => V::Text(t.clone()),
             Param::Timestamp(s) => V::Timestamp(TimeUnit::Second, *s),
         }))
@@ -126,24 +128,33 @@ fn timestamp_text(unit: duckdb::types::TimeUnit, n: i64) -> String {
 impl Store {
     /// Runs one SQL statement with parameters and collects its result.
     pub fn query(&self, sql: &str, params: &[Param]) -> Result<QueryResult, StoreError> {
-        let mut stmt = self.conn.prepare(sql).map_err(StoreError::Query)?;
-        let mut rows = stmt
-            .query(duckdb::params_from_iter(params))
-            .map_err(StoreError::Query)?;
-        let columns = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
-        let mut result = QueryResult {
-            columns,
-            rows: Vec::new(),
-        };
-        while let Some(row) = rows.next().map_err(StoreError::Query)? {
-            let mut cells = Vec::with_capacity(result.columns.len());
-            for i in 0..result.columns.len() {
-                cells.push(value(row.get_ref(i).map_err(StoreError::Query)?));
-            }
-            result.rows.push(cells);
-        }
-        Ok(result)
+        collect(&self.conn, sql, params)
     }
+}
+
+/// Runs one statement on `conn` (the store's, or a transaction's) and collects its result.
+pub(crate) fn collect(
+    conn: &duckdb::Connection,
+    sql: &str,
+    params: &[Param],
+) -> Result<QueryResult, StoreError> {
+    let mut stmt = conn.prepare(sql).map_err(StoreError::Query)?;
+    let mut rows = stmt
+        .query(duckdb::params_from_iter(params))
+        .map_err(StoreError::Query)?;
+    let columns = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
+    let mut result = QueryResult {
+        columns,
+        rows: Vec::new(),
+    };
+    while let Some(row) = rows.next().map_err(StoreError::Query)? {
+        let mut cells = Vec::with_capacity(result.columns.len());
+        for i in 0..result.columns.len() {
+            cells.push(value(row.get_ref(i).map_err(StoreError::Query)?));
+        }
+        result.rows.push(cells);
+    }
+    Ok(result)
 }
 
 #[cfg(test)]

@@ -1,0 +1,76 @@
+-- rua policy: one row per policy domain: messages by class (they add up to `messages`), the
+-- verdict and its reasons, the published policy and its changes in the window, and what
+-- p=quarantine or p=reject would do. Parameters: domain, since, until, reporter, days (the
+-- window without since), min_days, min_reporters, max_misconfigured_pct.
+WITH figures AS (
+    FROM policy_figures($1, $2, $3, $4, $5)
+),
+window_start AS (
+    SELECT coalesce($2, (SELECT max(end_at) FROM counted_reports) - to_days(CAST($5 AS INTEGER))) AS since
+),
+changes AS (
+    SELECT policy_domain AS domain,
+           string_agg(strftime(day, '%Y-%m-%d') || ': ' || previous || ' -> ' || policy, '; ' ORDER BY day) AS changes
+    FROM policy_changes($1, (FROM window_start), $3, $4)
+    GROUP BY ALL
+),
+to_fix AS (
+    -- The misconfigured senders, most messages first.
+    SELECT domain, string_agg(sender || ' (' || messages || ')', ', ' ORDER BY messages DESC, sender) AS senders
+    FROM (
+        SELECT policy_domain AS domain, sender, sum(message_count) AS messages
+        FROM policy_records($1, $2, $3, $4, $5)
+        WHERE class = 'misconfigured'
+        GROUP BY ALL
+    )
+    GROUP BY ALL
+),
+judged AS (
+    SELECT
+        f.*,
+        c.changes,
+        t.senders AS senders_to_fix,
+        CASE
+            WHEN f.days < $6 OR f.reporters < $7 THEN 'not enough data'
+            WHEN f.misconfigured > f.messages * $8 / 100.0 THEN 'ready after fixes'
+            ELSE 'ready'
+        END AS verdict
+    FROM figures f
+    LEFT JOIN changes c USING (domain)
+    LEFT JOIN to_fix t USING (domain)
+)
+SELECT
+    domain,
+    messages,
+    compliant,
+    forwarded,
+    misconfigured,
+    unauthorized,
+    verdict,
+    concat_ws('; ',
+        CASE WHEN days < $6 THEN 'reports on ' || days || ' day' || CASE WHEN days = 1 THEN '' ELSE 's' END || ' (at least ' || $6 || ' needed)' END,
+        CASE WHEN reporters < $7 THEN reporters || ' reporter' || CASE WHEN reporters = 1 THEN '' ELSE 's' END || ' (at least ' || $7 || ' needed)' END,
+        CASE WHEN p = 'reject' AND pct = 100 AND testing = 'n' THEN 'already enforced: ' || published END,
+        CASE WHEN misconfigured > 0 THEN
+            misconfigured || ' messages of your own senders fail DMARC and would be blocked; fix first: ' || senders_to_fix END,
+        CASE WHEN forwarded > 0 THEN
+            forwarded || ' forwarded messages fail DMARC; receivers that trust the forwarder (ARC, local policy) still deliver them' END,
+        CASE WHEN unauthorized > 0 THEN
+            unauthorized || ' unauthorized messages (' || pct(unauthorized, messages) || '%) would be quarantined or rejected' END,
+        CASE WHEN legitimate_failing_strict > legitimate_failing THEN
+            'strict alignment (adkim=s, aspf=s) would fail ' || (legitimate_failing_strict - legitimate_failing) || ' more legitimate messages' END,
+        CASE WHEN pct < 100 THEN 'pct=' || pct || ': receivers apply the policy to ' || pct || '% of failing mail' END,
+        CASE WHEN testing = 'y' THEN 't=y: receivers apply one level less than published (testing)' END,
+        CASE WHEN changes IS NOT NULL THEN 'policy changed: ' || changes END
+    )                                                       AS reasons,
+    published,
+    coalesce(changes, '')                                   AS policy_changes,
+    legitimate_failing                                      AS legitimate_at_risk,
+    legitimate_failing_strict                               AS legitimate_at_risk_strict,
+    unauthorized                                            AS unauthorized_stopped,
+    days,
+    reporters,
+    first_day,
+    last_day
+FROM judged
+ORDER BY messages DESC, domain
