@@ -24,6 +24,8 @@ run: build
 	$(RUA) --db $(DB) summary --by sender --format table
 	$(RUA) --db $(DB) summary --by tls --format table
 	$(RUA) --db $(DB) summary --by failure --format table
+	$(RUA) --db $(DB) policy --format table
+	$(RUA) --db $(DB) alerts; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 6 ] || exit $$status
 
 # What the tests need beyond cargo: pyarrow reads the exports back independently, DuckDB's
 # Python client opens the database as another client would, mmdb-writer writes the tiny IP

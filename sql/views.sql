@@ -2,6 +2,13 @@
 -- in the database file, so the stock duckdb CLI and any DuckDB client can use them.
 -- Column by column documentation: README.md, "Views".
 
+-- `value` is one of `choices`. For filters on the right side of a LEFT JOIN: DuckDB 1.2
+-- proves `x IN (...)` or `x IS NULL` false from a column's statistics, takes that side as
+-- empty, and then gives the join's output wrong statistics, by which an ORDER BY over sums
+-- of it keeps one byte of each sum ("Type INT128 with value ... can't be cast ... INT8", or
+-- a silently wrong number). It cannot see through a function, so it proves nothing here.
+CREATE OR REPLACE MACRO is_one_of(value, choices) AS list_contains(choices, value);
+
 -- Reports that count: the first copy of each identity (conflicting copies are excluded).
 CREATE OR REPLACE VIEW counted_reports AS
 SELECT * FROM reports WHERE conflict_of IS NULL;
@@ -75,8 +82,8 @@ CREATE OR REPLACE MACRO pick_sender(address_rule, dkim_sender, address_value, dk
 CREATE OR REPLACE VIEW reporter_forwarded AS
 SELECT DISTINCT report_key, record_index
 FROM override_reasons
-WHERE reason_type IN ('forwarded', 'trusted_forwarder', 'mailing_list')
-   OR (reason_type = 'local_policy' AND comment ILIKE '%arc=pass%' AND comment NOT ILIKE '%arc=fail%');
+WHERE is_one_of(reason_type, ['forwarded', 'trusted_forwarder', 'mailing_list'])
+   OR (is_one_of(reason_type, ['local_policy']) AND comment ILIKE '%arc=pass%' AND comment NOT ILIKE '%arc=fail%');
 
 -- Records sent through a mailbox provider, forwarder or security gateway (by the address or
 -- the passing DKIM signer) that carry a DKIM signature of the From domain's organization,
@@ -86,15 +93,25 @@ CREATE OR REPLACE VIEW intermediary_from_signatures AS
 WITH intermediary AS (
     SELECT rec.report_key, rec.record_index, rec.header_from_org
     FROM records rec JOIN ip_info ii ON ii.ip = rec.source_ip
-    WHERE ii.sender_type IN ('email_provider', 'forwarder', 'security_gateway')
+    WHERE is_one_of(ii.sender_type, ['email_provider', 'forwarder', 'security_gateway'])
     UNION ALL
     SELECT rec.report_key, rec.record_index, rec.header_from_org
     FROM records rec JOIN dkim_senders ds ON ds.domain = rec.dkim_signer
-    WHERE ds.sender_type IN ('email_provider', 'forwarder', 'security_gateway')
+    WHERE is_one_of(ds.sender_type, ['email_provider', 'forwarder', 'security_gateway'])
 )
 SELECT DISTINCT i.report_key, i.record_index
 FROM intermediary i JOIN dkim_results d USING (report_key, record_index)
 WHERE d.domain = i.header_from_org OR ends_with(d.domain, '.' || i.header_from_org);
+
+-- The user's verdicts (`[[enrich.source]]`) one row per sender: for every domain, and per
+-- policy domain (joined by sender alone: see is_one_of).
+CREATE OR REPLACE VIEW source_verdicts AS
+SELECT
+    sender,
+    any_value(authorized) FILTER (WHERE policy_domain IS NULL)                        AS everywhere,
+    list({'policy_domain': policy_domain, 'authorized': authorized}) FILTER (WHERE policy_domain IS NOT NULL) AS per_domain
+FROM source_overrides
+GROUP BY sender;
 
 -- report_records_core with who sent each record, what is known of its address, and its
 -- class (README "Source classes"): the first rule that holds decides.
@@ -123,10 +140,14 @@ WITH sent AS (
 ),
 judged AS (
     -- The user's verdict on the sender: for this policy domain, else for every domain.
-    SELECT s.*, coalesce(od.authorized, og.authorized) AS is_authorized
+    SELECT
+        s.*,
+        coalesce(
+            list_filter(v.per_domain, lambda d: d.policy_domain = s.policy_domain)[1].authorized,
+            v.everywhere
+        ) AS is_authorized
     FROM sent s
-    LEFT JOIN source_overrides od ON od.sender = s.sender AND od.policy_domain = s.policy_domain
-    LEFT JOIN source_overrides og ON og.sender = s.sender AND og.policy_domain IS NULL
+    LEFT JOIN source_verdicts v ON v.sender = s.sender
 ),
 ruled AS (
     SELECT
@@ -399,6 +420,21 @@ SELECT
 FROM filtered_sent_records(domain, since, until, reporter)
 GROUP BY ALL;
 
+-- Per class and, within it, per sender (unnamed sources by network): what to look at first
+-- in each class, with the rule and the fix (class_note) when there is one.
+CREATE OR REPLACE MACRO summary_by_class_sender_for(domain, since, until, reporter) AS TABLE
+SELECT
+    class,
+    coalesce(sender, source_network, '(invalid)')                    AS sender,
+    coalesce(sender_type, 'unknown')                                 AS sender_type,
+    sum(message_count)                                               AS messages,
+    pct(sum(message_count), sum(sum(message_count)) OVER (PARTITION BY class)) AS class_pct,
+    count(DISTINCT source_ip)                                        AS source_ips,
+    string_agg(DISTINCT class_rule, ', ' ORDER BY class_rule)        AS rules,
+    string_agg(DISTINCT class_note, '; ' ORDER BY class_note)        AS notes
+FROM filtered_sent_records(domain, since, until, reporter)
+GROUP BY class, coalesce(sender, source_network, '(invalid)'), coalesce(sender_type, 'unknown');
+
 -- Who sent it (`rua enrich`): per named sender, per network owner (ASN) and per country,
 -- with the summaries' rates and the number of source addresses. Sources no rule named are
 -- '(unknown)'; addresses not enriched yet have no ASN or country.
@@ -453,6 +489,7 @@ CREATE OR REPLACE VIEW summary_by_reporter AS FROM summary_by_reporter_for(NULL,
 CREATE OR REPLACE VIEW summary_by_day AS FROM summary_by_day_for(NULL, NULL, NULL, NULL);
 CREATE OR REPLACE VIEW summary_by_disposition AS FROM summary_by_disposition_for(NULL, NULL, NULL, NULL);
 CREATE OR REPLACE VIEW summary_by_class AS FROM summary_by_class_for(NULL, NULL, NULL, NULL);
+CREATE OR REPLACE VIEW summary_by_class_sender AS FROM summary_by_class_sender_for(NULL, NULL, NULL, NULL);
 CREATE OR REPLACE VIEW summary_by_sender AS FROM summary_by_sender_for(NULL, NULL, NULL, NULL);
 CREATE OR REPLACE VIEW summary_by_asn AS FROM summary_by_asn_for(NULL, NULL, NULL, NULL);
 CREATE OR REPLACE VIEW summary_by_country AS FROM summary_by_country_for(NULL, NULL, NULL, NULL);

@@ -475,7 +475,7 @@ fn five_weeks_of_six_domains_give_their_verdicts_simulations_and_alerts() {
     assert_eq!(counts("esp.example"), (30 * 2 * 50, 0, 30 * 2 * 20, 0));
     assert_eq!(text("esp.example", "verdict"), "ready after fixes");
     assert!(
-        text("esp.example", "reasons").contains("1200 messages of your own senders fail DMARC and would be blocked; fix first: SendGrid (1200)"),
+        text("esp.example", "reasons").contains("1200 messages of your own senders fail DMARC and would be blocked: fix SendGrid (1200) first"),
         "{}",
         text("esp.example", "reasons")
     );
@@ -499,6 +499,19 @@ fn five_weeks_of_six_domains_give_their_verdicts_simulations_and_alerts() {
         text("new.example", "reasons"),
         "reports on 3 days (at least 14 needed); 1 reporter (at least 2 needed)"
     );
+
+    // Who sent it, summed over every domain: the own servers' mail, all passing.
+    let out = s.rua(&["summary", "--by", "sender", "--format", "json"], 0);
+    let senders: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let own = senders
+        .iter()
+        .find(|r| r["sender"] == "Own servers")
+        .unwrap();
+    assert_eq!(
+        own["messages"],
+        35 * (3 * 100 + 2 * 50 + 2 * 40 + 2 * 30 + 3 * 20 + 2 * 25) - 8 * 20 + 3 * 10
+    );
+    assert_eq!(own["dmarc_pass"], own["messages"]);
 
     // What enforcement would have done: every row adds up to the domain's messages.
     let simulation = s.policy("simulation");

@@ -1,7 +1,8 @@
 -- rua policy: one row per policy domain: messages by class (they add up to `messages`), the
 -- verdict and its reasons, the published policy and its changes in the window, and what
 -- p=quarantine or p=reject would do. Parameters: domain, since, until, reporter, days (the
--- window without since), min_days, min_reporters, max_misconfigured_pct.
+-- window without since), min_days, min_reporters, max_misconfigured_pct. Reasons are joined
+-- by '; ' (a terminal shows one per line), so no reason holds one.
 WITH figures AS (
     FROM policy_figures($1, $2, $3, $4, $5)
 ),
@@ -10,7 +11,7 @@ window_start AS (
 ),
 changes AS (
     SELECT policy_domain AS domain,
-           string_agg(strftime(day, '%Y-%m-%d') || ': ' || previous || ' -> ' || policy, '; ' ORDER BY day) AS changes
+           string_agg(strftime(day, '%Y-%m-%d') || ': ' || previous || ' -> ' || policy, ', ' ORDER BY day) AS changes
     FROM policy_changes($1, (FROM window_start), $3, $4)
     GROUP BY ALL
 ),
@@ -52,9 +53,9 @@ SELECT
         CASE WHEN reporters < $7 THEN reporters || ' reporter' || CASE WHEN reporters = 1 THEN '' ELSE 's' END || ' (at least ' || $7 || ' needed)' END,
         CASE WHEN p = 'reject' AND pct = 100 AND testing = 'n' THEN 'already enforced: ' || published END,
         CASE WHEN misconfigured > 0 THEN
-            misconfigured || ' messages of your own senders fail DMARC and would be blocked; fix first: ' || senders_to_fix END,
+            misconfigured || ' messages of your own senders fail DMARC and would be blocked: fix ' || senders_to_fix || ' first' END,
         CASE WHEN forwarded > 0 THEN
-            forwarded || ' forwarded messages fail DMARC; receivers that trust the forwarder (ARC, local policy) still deliver them' END,
+            forwarded || ' forwarded messages fail DMARC, delivered anyway by receivers that trust the forwarder (ARC, local policy)' END,
         CASE WHEN unauthorized > 0 THEN
             unauthorized || ' unauthorized messages (' || pct(unauthorized, messages) || '%) would be quarantined or rejected' END,
         CASE WHEN legitimate_failing_strict > legitimate_failing THEN

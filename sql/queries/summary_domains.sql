@@ -1,6 +1,8 @@
--- rua summary (no --by): one line per policy domain. Parameters: domain, since, until,
--- reporter (NULL: no filter). Records are summed per report first, so the report-level
--- columns come from a few rows per report, not from every record.
+-- rua summary (no --by): one line per policy domain, led by its messages per source class
+-- (README "Source classes"). Parameters: domain, since, until, reporter (NULL: no filter).
+-- Records are summed per report first, so the report-level columns come from a few rows per
+-- report, not from every record; only the failing records need who sent them for their
+-- class (compliant is passing DMARC), so only they are read from report_records.
 WITH per_report AS (
     SELECT
         policy_domain,
@@ -12,12 +14,24 @@ WITH per_report AS (
         sum(message_count)                                               AS messages,
         sum(message_count) FILTER (WHERE dmarc_pass)                     AS dmarc_pass,
         sum(message_count) FILTER (WHERE receiver_dmarc_pass)            AS receiver_pass
-    FROM filtered_records(?, ?, ?, ?)
+    FROM filtered_records($1, $2, $3, $4)
     GROUP BY policy_domain, report_key
-)
+),
+failing AS (
+    SELECT
+        policy_domain,
+        sum(message_count) FILTER (WHERE class = 'forwarded')     AS forwarded,
+        sum(message_count) FILTER (WHERE class = 'misconfigured') AS misconfigured,
+        sum(message_count) FILTER (WHERE class = 'unauthorized')  AS unauthorized
+    FROM filtered_sent_records($1, $2, $3, $4)
+    WHERE NOT dmarc_pass
+    GROUP BY policy_domain
+),
+domains AS (
 SELECT
-    policy_domain                                                       AS domain,
+    policy_domain,
     sum(messages)                                                       AS messages,
+    coalesce(sum(dmarc_pass), 0)                                        AS compliant,
     coalesce(sum(dmarc_pass), 0)                                        AS dmarc_pass,
     pct(sum(dmarc_pass), sum(messages))                                 AS dmarc_pass_pct,
     pct(sum(receiver_pass), sum(messages))                              AS receiver_pass_pct,
@@ -29,4 +43,15 @@ SELECT
     strftime(max(end_at), '%Y-%m-%d')                                   AS last_day
 FROM per_report
 GROUP BY policy_domain
-ORDER BY messages DESC, domain
+)
+SELECT
+    d.policy_domain                                                     AS domain,
+    d.messages,
+    d.compliant,
+    coalesce(f.forwarded, 0)                                            AS forwarded,
+    coalesce(f.misconfigured, 0)                                        AS misconfigured,
+    coalesce(f.unauthorized, 0)                                         AS unauthorized,
+    d.* EXCLUDE (policy_domain, messages, compliant)
+FROM domains d
+LEFT JOIN failing f ON f.policy_domain IS NOT DISTINCT FROM d.policy_domain
+ORDER BY d.messages DESC, domain

@@ -2,7 +2,7 @@
 //! would do, the senders to fix first, and a verdict with its reasons (all in
 //! `sql/queries/policy_*.sql`; the thresholds are `[policy]` in the configuration).
 
-use rua_store::Param;
+use rua_store::{Param, QueryResult, Value};
 
 use crate::commands::summary::Filters;
 use crate::exit;
@@ -73,11 +73,96 @@ pub fn run(args: &Args, settings: &Settings) -> anyhow::Result<u8> {
                 Param::Float(policy.max_misconfigured_pct),
             ]);
         }
-        sections.push(Section::new(
-            part.title(),
-            store.query(part.sql(), &params)?,
-        ));
+        let result = store.query(part.sql(), &params)?;
+        if part == Part::Readiness && format == Format::Table {
+            let (figures, reasons) = split_reasons(result);
+            sections.push(Section::new(part.title(), figures));
+            sections.push(Section::new("reasons", reasons));
+        } else {
+            sections.push(Section::new(part.title(), result));
+        }
     }
     output::print_sections(format, &sections)?;
     Ok(exit::OK)
+}
+
+/// The columns a readiness table shows; the reasons follow one per line.
+const TABLE_COLUMNS: &[&str] = &[
+    "domain",
+    "messages",
+    "compliant",
+    "forwarded",
+    "misconfigured",
+    "unauthorized",
+    "verdict",
+    "published",
+    "days",
+    "reporters",
+];
+
+/// For a terminal: the readiness figures without the long text columns, and the reasons
+/// one per row.
+fn split_reasons(readiness: QueryResult) -> (QueryResult, QueryResult) {
+    let index = |name: &str| readiness.columns.iter().position(|c| c == name);
+    let shown: Vec<usize> = TABLE_COLUMNS.iter().filter_map(|c| index(c)).collect();
+    let mut reasons = QueryResult {
+        columns: vec!["domain".to_owned(), "reason".to_owned()],
+        rows: Vec::new(),
+    };
+    if let (Some(domain), Some(text)) = (index("domain"), index("reasons")) {
+        for row in &readiness.rows {
+            for reason in row[text].to_string().split("; ").filter(|r| !r.is_empty()) {
+                reasons
+                    .rows
+                    .push(vec![row[domain].clone(), Value::Text(reason.to_owned())]);
+            }
+        }
+    }
+    let figures = QueryResult {
+        columns: shown
+            .iter()
+            .map(|&i| readiness.columns[i].clone())
+            .collect(),
+        rows: readiness
+            .rows
+            .iter()
+            .map(|row| shown.iter().map(|&i| row[i].clone()).collect())
+            .collect(),
+    };
+    (figures, reasons)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_terminal_gets_the_figures_and_one_reason_per_line() {
+        let text = |s: &str| Value::Text(s.to_owned());
+        let readiness = QueryResult {
+            columns: ["domain", "messages", "verdict", "reasons", "policy_changes"]
+                .map(String::from)
+                .to_vec(),
+            rows: vec![vec![
+                text("example.com"),
+                Value::Int(10),
+                text("ready"),
+                text("a; b: c, d"),
+                text("x"),
+            ]],
+        };
+        let (figures, reasons) = split_reasons(readiness);
+        assert_eq!(figures.columns, ["domain", "messages", "verdict"]);
+        assert_eq!(
+            figures.rows,
+            [vec![text("example.com"), Value::Int(10), text("ready")]]
+        );
+        assert_eq!(
+            reasons.rows,
+            [
+                vec![text("example.com"), text("a")],
+                vec![text("example.com"), text("b: c, d")]
+            ]
+        );
+    }
 }

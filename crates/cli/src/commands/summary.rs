@@ -40,6 +40,8 @@ pub enum By {
     Failure,
     /// Per source class (compliant, forwarded, misconfigured, unauthorized) and rule.
     Class,
+    /// Per class and, within it, per sender, with the rule and the fix (--limit: per class).
+    ClassSender,
     /// Per named sender (`rua enrich`).
     Sender,
     /// Per network owner (autonomous system), from the IP databases.
@@ -61,6 +63,9 @@ impl By {
             By::Tls => include_str!("../../../../sql/queries/summary_by_tls.sql"),
             By::Failure => include_str!("../../../../sql/queries/summary_by_failure.sql"),
             By::Class => include_str!("../../../../sql/queries/summary_by_class.sql"),
+            By::ClassSender => {
+                include_str!("../../../../sql/queries/summary_by_class_sender.sql")
+            }
             By::Sender => include_str!("../../../../sql/queries/summary_by_sender.sql"),
             By::Asn => include_str!("../../../../sql/queries/summary_by_asn.sql"),
             By::Country => include_str!("../../../../sql/queries/summary_by_country.sql"),
