@@ -13,7 +13,7 @@ use crate::settings::Settings;
 pub struct Args {
     #[command(flatten)]
     filters: Filters,
-    /// Without --since: the days judged, up to the newest report [default: [policy]
+    /// Without --since: the days judged, up to the newest report [default: `[policy]`
     /// window_days, else 30].
     #[arg(long)]
     days: Option<u32>,
