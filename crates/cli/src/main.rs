@@ -10,6 +10,7 @@ mod config;
 mod output;
 mod period;
 mod pipeline;
+mod report;
 mod settings;
 
 use std::io::IsTerminal;
@@ -81,6 +82,8 @@ enum Command {
     /// What changed: new senders, pass-rate drops, spoofing spikes, silent reporters, policy
     /// changes (new ones are printed once; exit code 6 when there are any).
     Alerts(commands::alerts::Args),
+    /// One self-contained HTML report (charts, sortable tables), or a mail digest (--format eml).
+    Report(commands::report::Args),
     /// Write a table, view or query to CSV, Parquet or JSON lines, optionally partitioned.
     Export(commands::export::Args),
     /// Run SQL over the database (read-only unless --write).
@@ -100,6 +103,7 @@ fn run(cli: &Cli, settings: &Settings) -> anyhow::Result<u8> {
         Command::Summary(args) => commands::summary::run(args, settings),
         Command::Policy(args) => commands::policy::run(args, settings),
         Command::Alerts(args) => commands::alerts::run(args, settings),
+        Command::Report(args) => commands::report::run(args, settings),
         Command::Export(args) => commands::export::run(args, settings),
         Command::Sql(args) => commands::sql::run(args, settings),
         Command::Reparse => commands::reparse::run(settings),

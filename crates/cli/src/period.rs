@@ -2,7 +2,30 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rua_report::time::days_from_civil;
+use rua_report::time::{civil_from_days, days_from_civil};
+
+/// `YYYY-MM-DD HH:MM` (UTC) for seconds since the epoch.
+pub fn text(seconds: i64) -> String {
+    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
+    let secs = seconds.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        secs / 3600,
+        secs % 3600 / 60
+    )
+}
+
+/// Seconds since the epoch, now.
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Now, as [`text`] writes it.
+pub fn now_text() -> String {
+    text(now())
+}
 
 fn number(text: &str) -> Result<i64, String> {
     text.parse()
@@ -30,10 +53,7 @@ pub fn parse(text: &str) -> Result<i64, String> {
                 ));
             }
         };
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        return Ok(now - amount * seconds);
+        return Ok(now() - amount * seconds);
     }
     let (date, time) = text.split_once(['T', ' ']).unwrap_or((text, "00:00:00"));
     let parts: Vec<&str> = date.split('-').collect();

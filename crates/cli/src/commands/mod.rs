@@ -10,5 +10,6 @@ pub mod ingest;
 pub mod policy;
 pub mod rejects;
 pub mod reparse;
+pub mod report;
 pub mod sql;
 pub mod summary;

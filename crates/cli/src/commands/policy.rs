@@ -2,7 +2,9 @@
 //! would do, the senders to fix first, and a verdict with its reasons (all in
 //! `sql/queries/policy_*.sql`; the thresholds are `[policy]` in the configuration).
 
-use rua_store::{Param, QueryResult, Value};
+use rua_store::{Param, QueryResult, Store, Value};
+
+use crate::config::PolicyConfig;
 
 use crate::commands::summary::Filters;
 use crate::exit;
@@ -61,19 +63,9 @@ pub fn run(args: &Args, settings: &Settings) -> anyhow::Result<u8> {
         (None, Format::Table) => vec![Part::Readiness, Part::Simulation, Part::Senders],
         (None, _) => vec![Part::Readiness],
     };
-    let mut params = args.filters.params();
-    params.push(Param::Int(args.days.unwrap_or(policy.window_days).into()));
     let mut sections = Vec::new();
     for part in parts {
-        let mut params = params.clone();
-        if part == Part::Readiness {
-            params.extend([
-                Param::Int(policy.min_days.into()),
-                Param::Int(policy.min_reporters.into()),
-                Param::Float(policy.max_misconfigured_pct),
-            ]);
-        }
-        let result = store.query(part.sql(), &params)?;
+        let result = query(&store, part, &args.filters, args.days, policy)?;
         if part == Part::Readiness && format == Format::Table {
             let (figures, reasons) = split_reasons(result);
             sections.push(Section::new(part.title(), figures));
@@ -84,6 +76,26 @@ pub fn run(args: &Args, settings: &Settings) -> anyhow::Result<u8> {
     }
     output::print_sections(format, &sections)?;
     Ok(exit::OK)
+}
+
+/// One part of `rua policy` for these filters (`days`: the window without `--since`).
+pub fn query(
+    store: &Store,
+    part: Part,
+    filters: &Filters,
+    days: Option<u32>,
+    policy: &PolicyConfig,
+) -> Result<QueryResult, rua_store::StoreError> {
+    let mut params = filters.params();
+    params.push(Param::Int(days.unwrap_or(policy.window_days).into()));
+    if part == Part::Readiness {
+        params.extend([
+            Param::Int(policy.min_days.into()),
+            Param::Int(policy.min_reporters.into()),
+            Param::Float(policy.max_misconfigured_pct),
+        ]);
+    }
+    store.query(part.sql(), &params)
 }
 
 /// The columns a readiness table shows; the reasons follow one per line.

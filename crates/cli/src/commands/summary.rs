@@ -92,6 +92,24 @@ pub struct Filters {
 }
 
 impl Filters {
+    /// The filters in words (`domain example.com`, `since 2024-11-01 00:00`), none for none.
+    pub fn describe(&self) -> Vec<String> {
+        let mut words = Vec::new();
+        if let Some(domain) = &self.domain {
+            words.push(format!("domain {domain}"));
+        }
+        if let Some(since) = self.since {
+            words.push(format!("since {}", period::text(since)));
+        }
+        if let Some(until) = self.until {
+            words.push(format!("until {}", period::text(until)));
+        }
+        if let Some(reporter) = &self.reporter {
+            words.push(format!("reporter {reporter}"));
+        }
+        words
+    }
+
     pub fn params(&self) -> Vec<Param> {
         let text = |v: &Option<String>| v.clone().map_or(Param::Null, Param::Text);
         let time = |v: Option<i64>| v.map_or(Param::Null, Param::Timestamp);
