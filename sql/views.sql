@@ -548,40 +548,106 @@ FROM filtered_sent_records(
     until,
     reporter);
 
+-- The same window over report_records_core (no sender, no class: cheaper).
+CREATE OR REPLACE MACRO policy_core_records(domain, since, until, reporter, days) AS TABLE
+FROM filtered_records(
+    domain,
+    coalesce(since, (SELECT max(end_at) FROM counted_reports) - to_days(CAST(days AS INTEGER))),
+    until,
+    reporter);
+
 -- Per policy domain: messages by class; what enforcement would stop; how much data there
 -- is; the newest published policy. The base of `rua policy` (sql/queries/policy_*.sql).
+-- A passing record is compliant, so only the failing ones are read with who sent them
+-- (`failing`); and what fails with relaxed alignment fails with strict alignment too.
 CREATE OR REPLACE MACRO policy_figures(domain, since, until, reporter, days) AS TABLE
+WITH per_report AS (
+    -- Records summed per report first: the report-level columns then come from a row per
+    -- report, not from every record.
+    SELECT
+        policy_domain,
+        report_key,
+        any_value(org_name)                                                        AS org_name,
+        any_value(begin_at)                                                        AS begin_at,
+        any_value(end_at)                                                          AS end_at,
+        any_value(policy_text(policy_p, policy_sp, policy_np, policy_pct, policy_adkim, policy_aspf, policy_testing)) AS published,
+        any_value(policy_p)                                                        AS p,
+        any_value(coalesce(policy_pct, 100))                                       AS pct,
+        any_value(coalesce(policy_testing, 'n'))                                   AS testing,
+        sum(message_count)                                                         AS messages,
+        sum(message_count) FILTER (WHERE dmarc_pass)                               AS compliant,
+        sum(message_count) FILTER (WHERE dmarc_pass AND NOT dmarc_pass_strict)     AS compliant_failing_strict,
+        sum(message_count) FILTER (WHERE dmarc_pass AND disposition = 'quarantine') AS compliant_quarantined,
+        sum(message_count) FILTER (WHERE dmarc_pass AND disposition = 'reject')    AS compliant_rejected
+    FROM policy_core_records(domain, since, until, reporter, days)
+    GROUP BY policy_domain, report_key
+),
+everything AS (
+    SELECT
+        policy_domain                                                              AS domain,
+        sum(messages)                                                              AS messages,
+        coalesce(sum(compliant), 0)                                                AS compliant,
+        coalesce(sum(compliant_failing_strict), 0)                                 AS compliant_failing_strict,
+        coalesce(sum(compliant_quarantined), 0)                                    AS compliant_quarantined,
+        coalesce(sum(compliant_rejected), 0)                                       AS compliant_rejected,
+        count(DISTINCT report_day(begin_at, end_at))                               AS days,
+        count(DISTINCT org_name)                                                   AS reporters,
+        strftime(min(begin_at), '%Y-%m-%d')                                        AS first_day,
+        strftime(max(end_at), '%Y-%m-%d')                                          AS last_day,
+        arg_max(published, (end_at, report_key))                                   AS published,
+        arg_max(p, (end_at, report_key))                                           AS p,
+        arg_max(pct, (end_at, report_key))                                         AS pct,
+        arg_max(testing, (end_at, report_key))                                     AS testing,
+        min(begin_at)                                                              AS since,
+        max(end_at)                                                                AS until
+    FROM per_report
+    GROUP BY policy_domain
+),
+failing AS (
+    SELECT
+        policy_domain                                                              AS domain,
+        coalesce(sum(message_count) FILTER (WHERE class = 'forwarded'), 0)          AS forwarded,
+        coalesce(sum(message_count) FILTER (WHERE class = 'misconfigured'), 0)      AS misconfigured,
+        coalesce(sum(message_count) FILTER (WHERE class = 'unauthorized'), 0)       AS unauthorized,
+        coalesce(sum(message_count) FILTER (WHERE class <> 'unauthorized' AND disposition = 'quarantine'), 0) AS legitimate_quarantined,
+        coalesce(sum(message_count) FILTER (WHERE class <> 'unauthorized' AND disposition = 'reject'), 0)     AS legitimate_rejected,
+        coalesce(sum(message_count) FILTER (WHERE class = 'unauthorized' AND disposition = 'quarantine'), 0)  AS unauthorized_quarantined,
+        coalesce(sum(message_count) FILTER (WHERE class = 'unauthorized' AND disposition = 'reject'), 0)      AS unauthorized_rejected,
+        count(DISTINCT sender) FILTER (WHERE class = 'misconfigured')              AS misconfigured_senders
+    FROM policy_records(domain, since, until, reporter, days)
+    WHERE NOT dmarc_pass
+    GROUP BY policy_domain
+)
 SELECT
-    policy_domain                                                              AS domain,
-    sum(message_count)                                                         AS messages,
-    coalesce(sum(message_count) FILTER (WHERE class = 'compliant'), 0)          AS compliant,
-    coalesce(sum(message_count) FILTER (WHERE class = 'forwarded'), 0)          AS forwarded,
-    coalesce(sum(message_count) FILTER (WHERE class = 'misconfigured'), 0)      AS misconfigured,
-    coalesce(sum(message_count) FILTER (WHERE class = 'unauthorized'), 0)       AS unauthorized,
+    e.domain,
+    e.messages,
+    e.compliant,
+    coalesce(f.forwarded, 0)                                                       AS forwarded,
+    coalesce(f.misconfigured, 0)                                                   AS misconfigured,
+    coalesce(f.unauthorized, 0)                                                    AS unauthorized,
     -- Legitimate mail (every class but unauthorized) that fails DMARC as published, and
     -- with strict alignment.
-    coalesce(sum(message_count) FILTER (WHERE class <> 'unauthorized' AND NOT dmarc_pass), 0)        AS legitimate_failing,
-    coalesce(sum(message_count) FILTER (WHERE class <> 'unauthorized' AND NOT dmarc_pass_strict), 0) AS legitimate_failing_strict,
-    coalesce(sum(message_count) FILTER (WHERE class = 'unauthorized' AND NOT dmarc_pass_strict), 0)  AS unauthorized_failing_strict,
+    coalesce(f.forwarded, 0) + coalesce(f.misconfigured, 0)                        AS legitimate_failing,
+    e.compliant_failing_strict + coalesce(f.forwarded, 0) + coalesce(f.misconfigured, 0) AS legitimate_failing_strict,
+    coalesce(f.unauthorized, 0)                                                    AS unauthorized_failing_strict,
     -- What the receivers did: quarantined and rejected messages, legitimate or not.
-    coalesce(sum(message_count) FILTER (WHERE class <> 'unauthorized' AND disposition = 'quarantine'), 0) AS legitimate_quarantined,
-    coalesce(sum(message_count) FILTER (WHERE class <> 'unauthorized' AND disposition = 'reject'), 0)     AS legitimate_rejected,
-    coalesce(sum(message_count) FILTER (WHERE class = 'unauthorized' AND disposition = 'quarantine'), 0)  AS unauthorized_quarantined,
-    coalesce(sum(message_count) FILTER (WHERE class = 'unauthorized' AND disposition = 'reject'), 0)      AS unauthorized_rejected,
-    count(DISTINCT report_day(begin_at, end_at))                               AS days,
-    count(DISTINCT org_name)                                                   AS reporters,
-    count(DISTINCT sender) FILTER (WHERE class = 'misconfigured')              AS misconfigured_senders,
-    strftime(min(begin_at), '%Y-%m-%d')                                        AS first_day,
-    strftime(max(end_at), '%Y-%m-%d')                                          AS last_day,
-    arg_max(policy_text(policy_p, policy_sp, policy_np, policy_pct, policy_adkim, policy_aspf, policy_testing),
-            (end_at, report_key))                                              AS published,
-    arg_max(policy_p, (end_at, report_key))                                    AS p,
-    arg_max(coalesce(policy_pct, 100), (end_at, report_key))                   AS pct,
-    arg_max(coalesce(policy_testing, 'n'), (end_at, report_key))               AS testing,
-    min(begin_at)                                                              AS since,
-    max(end_at)                                                                AS until
-FROM policy_records(domain, since, until, reporter, days)
-GROUP BY policy_domain;
+    e.compliant_quarantined + coalesce(f.legitimate_quarantined, 0)                AS legitimate_quarantined,
+    e.compliant_rejected + coalesce(f.legitimate_rejected, 0)                      AS legitimate_rejected,
+    coalesce(f.unauthorized_quarantined, 0)                                        AS unauthorized_quarantined,
+    coalesce(f.unauthorized_rejected, 0)                                           AS unauthorized_rejected,
+    e.days,
+    e.reporters,
+    coalesce(f.misconfigured_senders, 0)                                           AS misconfigured_senders,
+    e.first_day,
+    e.last_day,
+    e.published,
+    e.p,
+    e.pct,
+    e.testing,
+    e.since,
+    e.until
+FROM everything e
+LEFT JOIN failing f ON f.domain IS NOT DISTINCT FROM e.domain;
 
 -- What `rua alerts` fires on: one row per event, keyed so that the same event always has
 -- the same key (sql/store/raise_alerts.sql stores the new ones). Days are UTC report days

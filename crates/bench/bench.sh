@@ -9,8 +9,8 @@
 #              1,000,000-record report. After each, the store floor: the
 #              same rows copied by DuckDB alone from memory into a new database, both cores
 #              (rua-store-floor), the lower bound of any ingest into DuckDB here
-#   summaries  every `rua summary --by` over a 10,000,000-record database, and a full Parquet
-#              export of report_records
+#   summaries  every `rua summary --by`, `rua policy` and `rua report` over a 10,000,000-record
+#              database, and a full Parquet export of report_records
 #   enrich     100,000 distinct addresses against a local dnsmasq that answers 90% (PTR and
 #              forward) and forwards 10% to a socket that never answers (2 s timeout); then
 #              again with everything kept; and the typical ingest with --no-enrich
@@ -217,12 +217,16 @@ best_of_3() { # best_of_3 COMMAND...: prints "seconds peak_rss_bytes" of the fas
   echo "$best_s $best_rss"
 }
 n_db=$("$BIN/rua" --db "$SUMMARY_DB" sql --format csv "SELECT count(*) FROM records" | tail -1)
-for by in ip net alignment domain reporter day disposition sender asn country; do
+for by in ip net alignment domain reporter day disposition class class-sender sender asn country; do
   read -r s rss < <(best_of_3 "$BIN/rua" --db "$SUMMARY_DB" summary --by "$by" --limit 20 --format csv)
   row "summary --by $by ($n_db records)" "${s}s" "" "$(mb "$rss") MiB"
 done
 read -r s rss < <(best_of_3 "$BIN/rua" --db "$SUMMARY_DB" summary --format csv)
 row "summary (default overview, $n_db records)" "${s}s" "" "$(mb "$rss") MiB"
+read -r s rss < <(best_of_3 "$BIN/rua" --db "$SUMMARY_DB" policy --format csv)
+row "policy (readiness, $n_db records)" "${s}s" "" "$(mb "$rss") MiB"
+read -r s rss < <(best_of_3 "$BIN/rua" --db "$SUMMARY_DB" report --output "$DATA/report.html")
+row "report (HTML, $n_db records; goal 3 s, 300 MB)" "${s}s" "" "$(mb "$rss") MiB"
 out="$DATA/export.parquet"
 read -r s rss < <(rm -f "$out"; best_of_3 "$BIN/rua" --db "$SUMMARY_DB" export --format parquet --output "$out")
 row "export report_records to Parquet" "${s}s" "$(rate "$n_db" "$s") rows/s" "$(mb "$rss") MiB"

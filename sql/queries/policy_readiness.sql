@@ -21,7 +21,7 @@ to_fix AS (
     FROM (
         SELECT policy_domain AS domain, sender, sum(message_count) AS messages
         FROM policy_records($1, $2, $3, $4, $5)
-        WHERE class = 'misconfigured'
+        WHERE NOT dmarc_pass AND class = 'misconfigured'
         GROUP BY ALL
     )
     GROUP BY ALL

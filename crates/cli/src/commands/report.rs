@@ -112,7 +112,7 @@ pub fn run(args: &Args, settings: &Settings) -> anyhow::Result<u8> {
                 .with_context(|| format!("cannot write {}", tmp.display()))?;
             std::fs::rename(&tmp, path)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            println!("{}", path.display());
+            writeln!(std::io::stdout().lock(), "{}", path.display())?;
         }
     }
     Ok(exit::OK)

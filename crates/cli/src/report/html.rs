@@ -351,7 +351,11 @@ fn domains(data: &ReportData, mode: Mode, out: &mut String) {
             "<details{open}><summary><b>{}</b>: <span class=\"verdict\">{}</span> <span class=\"muted\">({}, {}, published {})</span></summary><ul class=\"reasons\">",
             esc(&cell(r, row, "domain").to_string()),
             esc(&cell(r, row, "verdict").to_string()),
-            plural(count(cell(r, row, "days")), "day of reports", "days of reports"),
+            plural(
+                count(cell(r, row, "days")),
+                "day of reports",
+                "days of reports"
+            ),
             plural(count(cell(r, row, "reporters")), "reporter", "reporters"),
             esc(&cell(r, row, "published").to_string()),
         );
