@@ -539,22 +539,18 @@ FROM (
 )
 WHERE previous <> policy;
 
--- The records `rua policy` judges: the filters as for the summaries, and without `since`,
--- the `days` days up to the newest report rua holds.
-CREATE OR REPLACE MACRO policy_records(domain, since, until, reporter, days) AS TABLE
-FROM filtered_sent_records(
-    domain,
-    coalesce(since, (SELECT max(end_at) FROM counted_reports) - to_days(CAST(days AS INTEGER))),
-    until,
-    reporter);
+-- Where `rua policy`'s window begins: `since`, else `days` days before the end of the
+-- newest report rua holds.
+CREATE OR REPLACE MACRO policy_since(since, days) AS
+    coalesce(since, (SELECT max(end_at) FROM counted_reports) - to_days(CAST(days AS INTEGER)));
 
--- The same window over report_records_core (no sender, no class: cheaper).
+-- The records `rua policy` judges: the filters as for the summaries, over its window.
+CREATE OR REPLACE MACRO policy_records(domain, since, until, reporter, days) AS TABLE
+FROM filtered_sent_records(domain, policy_since(since, days), until, reporter);
+
+-- The same over report_records_core (no sender, no class: cheaper).
 CREATE OR REPLACE MACRO policy_core_records(domain, since, until, reporter, days) AS TABLE
-FROM filtered_records(
-    domain,
-    coalesce(since, (SELECT max(end_at) FROM counted_reports) - to_days(CAST(days AS INTEGER))),
-    until,
-    reporter);
+FROM filtered_records(domain, policy_since(since, days), until, reporter);
 
 -- Per policy domain: messages by class; what enforcement would stop; how much data there
 -- is; the newest published policy. The base of `rua policy` (sql/queries/policy_*.sql).

@@ -6,13 +6,10 @@
 WITH figures AS (
     FROM policy_figures($1, $2, $3, $4, $5)
 ),
-window_start AS (
-    SELECT coalesce($2, (SELECT max(end_at) FROM counted_reports) - to_days(CAST($5 AS INTEGER))) AS since
-),
 changes AS (
     SELECT policy_domain AS domain,
            string_agg(strftime(day, '%Y-%m-%d') || ': ' || previous || ' -> ' || policy, ', ' ORDER BY day) AS changes
-    FROM policy_changes($1, (FROM window_start), $3, $4)
+    FROM policy_changes($1, policy_since($2, $5), $3, $4)
     GROUP BY ALL
 ),
 to_fix AS (

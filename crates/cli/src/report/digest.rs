@@ -13,14 +13,10 @@ use super::{CLASSES, ReportData, cell, class_counts, count, shown, thousands};
 /// with failing mail, the reporters.
 pub fn text(data: &ReportData) -> String {
     let mut out = String::new();
-    let filters = if data.filters.is_empty() {
-        "every report".to_owned()
-    } else {
-        data.filters.join(", ")
-    };
     let _ = writeln!(
         out,
-        "DMARC report: {filters} (made {} UTC by rua)\n",
+        "DMARC report: {} (made {} UTC by rua)\n",
+        data.filter_text(),
         data.generated_at
     );
     let d = &data.domains;

@@ -511,11 +511,7 @@ fn alignment(data: &ReportData, mode: Mode, out: &mut String) -> Result<(), Char
 /// The whole document.
 pub fn render(data: &ReportData, mode: Mode) -> Result<String, ChartError> {
     let mut out = String::with_capacity(64 * 1024);
-    let filters = if data.filters.is_empty() {
-        "every report".to_owned()
-    } else {
-        data.filters.join(", ")
-    };
+    let filters = data.filter_text();
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\

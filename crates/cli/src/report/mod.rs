@@ -33,6 +33,17 @@ pub struct ReportData {
     pub other: QueryResult,
 }
 
+impl ReportData {
+    /// The filters in words, or `every report`.
+    pub fn filter_text(&self) -> String {
+        if self.filters.is_empty() {
+            "every report".to_owned()
+        } else {
+            self.filters.join(", ")
+        }
+    }
+}
+
 /// The source classes in the order they are shown, with their colours (Okabe-Ito: told
 /// apart by readers with any common colour-vision deficiency, and in grey print by their
 /// lightness).
