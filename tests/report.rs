@@ -164,6 +164,26 @@ fn the_corpus_report_renders_offline_with_the_summary_s_totals() {
         seen["charts"], 3,
         "messages per period, pass rate, alignment"
     );
+    // The charts' numbers are the summary's: each day's classes add up to `rua summary
+    // --by day`'s messages, and its compliant messages to that day's dmarc_pass.
+    let daily = ["$1", "$2", "$3", "$4"].iter().fold(
+        include_str!("../sql/queries/report_daily.sql").to_owned(),
+        |q, p| q.replace(p, "NULL"),
+    );
+    let compare = format!(
+        "WITH c AS ({daily}) SELECT count(*) FROM summary_by_day s FULL JOIN (
+           SELECT day, sum(messages) AS messages,
+                  sum(messages) FILTER (WHERE class = 'compliant') AS compliant
+           FROM c GROUP BY day) c USING (day)
+         WHERE s.messages IS DISTINCT FROM c.messages
+            OR s.dmarc_pass IS DISTINCT FROM coalesce(c.compliant, 0)"
+    );
+    assert_eq!(
+        common::number(&db, &compare),
+        0,
+        "days that disagree with the summary"
+    );
+    assert!(common::number(&db, "SELECT count(*) FROM summary_by_day") > 100);
     // Filtered as the summaries are: the busiest domain since a date.
     let summary = summary_domains(&db, &[]);
     let busiest = summary[0].0.clone();

@@ -65,10 +65,6 @@ fn gather(store: &Store, args: &Args, settings: &Settings) -> anyhow::Result<Rep
             None,
             &settings.config.policy,
         )?,
-        days: q(
-            include_str!("../../../../sql/queries/summary_by_day.sql"),
-            &with(i64::MAX),
-        )?,
         daily_classes: q(
             include_str!("../../../../sql/queries/report_daily.sql"),
             &params,

@@ -380,8 +380,11 @@ struct Periods {
 }
 
 fn periods(data: &ReportData) -> Periods {
-    let d = &data.days;
-    let monthly = d.rows.len() > MAX_DAYS;
+    let dc = &data.daily_classes;
+    let day = |row: &[Value]| cell(dc, row, "day").to_string();
+    let mut days: Vec<String> = dc.rows.iter().map(|r| day(r)).collect();
+    days.dedup();
+    let monthly = days.len() > MAX_DAYS;
     let key = |day: String| {
         if monthly {
             day[..7.min(day.len())].to_owned()
@@ -389,33 +392,23 @@ fn periods(data: &ReportData) -> Periods {
             day
         }
     };
-    let mut labels: Vec<String> = d
-        .rows
-        .iter()
-        .map(|r| key(cell(d, r, "day").to_string()))
-        .collect();
+    let mut labels: Vec<String> = days.into_iter().map(key).collect();
     labels.sort();
     labels.dedup();
     let mut classes = vec![[0u64; 4]; labels.len()];
-    let mut sums = vec![(0i128, 0i128); labels.len()];
-    for row in &d.rows {
-        if let Ok(i) = labels.binary_search(&key(cell(d, row, "day").to_string())) {
-            sums[i].0 += count(cell(d, row, "messages"));
-            sums[i].1 += count(cell(d, row, "dmarc_pass"));
-        }
-    }
-    let dc = &data.daily_classes;
     for row in &dc.rows {
         let class = cell(dc, row, "class").to_string();
-        let period = labels.binary_search(&key(cell(dc, row, "day").to_string()));
+        let period = labels.binary_search(&key(day(row)));
         if let (Ok(i), Some(k)) = (period, CLASSES.iter().position(|(c, _)| *c == class)) {
             classes[i][k] += u64::try_from(count(cell(dc, row, "messages"))).unwrap_or(0);
         }
     }
-    let rates = sums
+    // Passing DMARC is the compliant class.
+    let rates = classes
         .iter()
-        .map(|&(messages, passing)| {
-            (messages > 0).then(|| passing as f64 * 100.0 / messages as f64)
+        .map(|c| {
+            let messages: u64 = c.iter().sum();
+            (messages > 0).then(|| c[0] as f64 * 100.0 / messages as f64)
         })
         .collect();
     Periods {

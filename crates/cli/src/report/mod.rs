@@ -19,9 +19,8 @@ pub struct ReportData {
     pub domains: QueryResult,
     /// `rua policy`'s readiness rows (verdict, reasons) for the same filters.
     pub readiness: QueryResult,
-    /// `rua summary --by day`: messages, dmarc_pass, dmarc_pass_pct per day.
-    pub days: QueryResult,
-    /// Messages per day and class (`report_daily.sql`).
+    /// Messages per day and class (`report_daily.sql`): each day adds up to `rua summary
+    /// --by day`'s messages, and its compliant messages to that day's `dmarc_pass`.
     pub daily_classes: QueryResult,
     /// `rua summary --by alignment`.
     pub alignment: QueryResult,
