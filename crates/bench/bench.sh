@@ -193,6 +193,10 @@ CONF
   answered=$("$BIN/rua" --db "$edb" sql --format csv "SELECT count(*) FROM ip_info WHERE status = 'ok'" | tail -1)
   row "enrich $N_ADDR addresses (10% time out)" "${s}s" "$(rate "$N_ADDR" "$s") addr/s" "$(mb "$rss") MiB"
   row "  ... answered and forward-confirmed" "" "$answered" ""
+  # The DNS server's floor: dnsmasq (one thread) answering the same answerable queries for a
+  # client that does nothing else, as many in flight as rua keeps.
+  read -r floor _ < <(python3 crates/bench/dns_floor.py "$DNS_PORT" "$N_ADDR" "$N_DEAD")
+  row "  DNS server floor (its answers alone)" "${floor}s" "x$(awk -v a="$s" -v b="$floor" 'BEGIN { printf "%.2f", a / b }') of floor" ""
   read -r s rss < <(RUA_OFFLINE= measure "$BIN/rua" --config "$DNS_DIR/rua.toml" --db "$edb" --quiet enrich)
   row "  again: $N_DEAD timeouts asked again" "${s}s" "" "$(mb "$rss") MiB"
   kill "$DEAD_PID"; wait "$DEAD_PID" 2>/dev/null
