@@ -460,9 +460,11 @@ fn a_writer_recreates_a_missing_view_and_readers_leave_the_database_as_it_is() {
     rua_ok(&db, &["ingest", report], 0);
     assert_eq!(number(&db, "SELECT count(*) FROM views_state"), 1);
     rua_ok(&db, &["sql", "--write", "DROP VIEW summary_by_day"], 0);
-    // A reader does not write: the view stays missing.
+    // A reader does not write: the view stays missing, and it says how to bring it back.
     let out = rua(&db, &["summary", "--by", "reporter"]);
     assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("was written by an older rua"), "{stderr}");
     let missing = "SELECT count(*) FROM duckdb_views() WHERE view_name = 'summary_by_day'";
     assert_eq!(number(&db, missing), 0);
     // The next writer puts it back (the same report again: nothing else changes).

@@ -129,7 +129,16 @@ pub fn open_store(db: &Path, options: &OpenOptions) -> anyhow::Result<Store> {
             db.display()
         );
     }
-    Ok(Store::open(db, options)?)
+    let store = Store::open(db, options)?;
+    if !store.is_current() {
+        tracing::warn!(
+            "{} was written by an older rua: until a command that writes to it (`rua enrich \
+             --offline`, or the next ingest or fetch) brings it up to date, what this rua \
+             added to its tables and views is missing",
+            db.display()
+        );
+    }
+    Ok(store)
 }
 
 /// The configured mailboxes, or the one named.

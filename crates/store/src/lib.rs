@@ -138,6 +138,8 @@ pub struct Store {
     path: PathBuf,
     options: OpenOptions,
     ingest: ingest::State,
+    /// False for a reader of a database an older rua wrote (see [`Store::is_current`]).
+    is_current: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -217,6 +219,13 @@ fn connect(path: &Path, options: &OpenOptions) -> Result<duckdb::Connection, Sto
 }
 
 impl Store {
+    /// Whether the database has this rua's tables and views. A reader leaves an older
+    /// database as it is, so queries over what this rua added fail until a command that
+    /// writes brings it up to date.
+    pub fn is_current(&self) -> bool {
+        self.is_current
+    }
+
     /// Opens and migrates a database, waiting for another process's lock. A writer creates
     /// it when nothing is at `path` (see [`file`]); a path that holds anything but a DuckDB
     /// database is refused ([`StoreError::NotADatabase`]) and left as it is.
@@ -230,7 +239,7 @@ impl Store {
             }
             file::create(path, |tmp| {
                 let conn = connect(tmp, options)?;
-                schema::migrate(&conn, tmp, false)
+                schema::migrate(&conn, tmp, false).map(|_| ())
             })?;
             // Created here or by another process meanwhile: either way, a whole database.
             if let file::Found::Nothing = file::inspect(path)? {
@@ -246,8 +255,9 @@ impl Store {
             path: path.to_owned(),
             options: options.clone(),
             ingest: ingest::State::default(),
+            is_current: true,
         };
-        schema::migrate(&store.conn, path, options.is_read_only)?;
+        store.is_current = schema::migrate(&store.conn, path, options.is_read_only)?;
         if !options.is_read_only {
             // The table function over Arrow batches that `sql/store/append_batch.sql` reads.
             store

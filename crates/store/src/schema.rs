@@ -23,11 +23,13 @@ pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Brings the schema up to date (a writer) or checks it is not too new (a reader), and
 /// recreates the views when they are not the ones this rua makes (see [`views_hash`]).
+/// Returns whether the database is this rua's: false only for a reader of a database an
+/// older rua wrote (older tables, or views not yet recreated), which it leaves as it is.
 pub(crate) fn migrate(
     conn: &duckdb::Connection,
     path: &Path,
     is_read_only: bool,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let has_table: i64 = conn
         .query_row(
             include_str!("../../../sql/store/has_schema_version.sql"),
@@ -53,7 +55,13 @@ pub(crate) fn migrate(
         });
     }
     if is_read_only {
-        return Ok(());
+        if found < SCHEMA_VERSION {
+            return Ok(false);
+        }
+        let (stored, n_views) = views_state(conn)?;
+        return Ok(
+            stored.as_deref() == Some(views_hash().as_str()) && n_views >= n_declared_views()
+        );
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
@@ -71,16 +79,10 @@ pub(crate) fn migrate(
             return Err(StoreError::Migration { version, source });
         }
     }
-    let (stored, n_views): (Option<String>, i64) = conn
-        .query_row(
-            include_str!("../../../sql/store/views_state.sql"),
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .map_err(StoreError::db("reading the views' state"))?;
+    let (stored, n_views) = views_state(conn)?;
     let hash = views_hash();
     if stored.as_deref() == Some(hash.as_str()) && n_views >= n_declared_views() {
-        return Ok(());
+        return Ok(true);
     }
     let create = || -> duckdb::Result<()> {
         conn.execute_batch(crate::BEGIN)?;
@@ -98,7 +100,18 @@ pub(crate) fn migrate(
             context: "creating views",
             source,
         }
-    })
+    })?;
+    Ok(true)
+}
+
+/// The hash of the views last created, and how many views there are.
+fn views_state(conn: &duckdb::Connection) -> Result<(Option<String>, i64), StoreError> {
+    conn.query_row(
+        include_str!("../../../sql/store/views_state.sql"),
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .map_err(StoreError::db("reading the views' state"))
 }
 
 /// What identifies the views a rua makes: `sql/views.sql` and the schema it is made on.
