@@ -82,6 +82,25 @@ pub struct AlertsConfig {
     pub new_source_min_messages: u64,
 }
 
+impl AlertsConfig {
+    /// The parameters of `alert_candidates` (sql/views.sql), in its order.
+    pub fn params(&self) -> Vec<rua_store::Param> {
+        use rua_store::Param;
+        let count = |n: u64| Param::Int(i64::try_from(n).unwrap_or(i64::MAX));
+        vec![
+            Param::Int(self.window_days.into()),
+            Param::Int(self.baseline_days.into()),
+            Param::Float(self.pass_rate_drop_points),
+            count(self.pass_rate_min_messages),
+            Param::Float(self.spike_factor),
+            count(self.spike_min_messages),
+            Param::Int(self.silent_after_days.into()),
+            Param::Int(self.silent_min_days.into()),
+            count(self.new_source_min_messages),
+        ]
+    }
+}
+
 impl Default for AlertsConfig {
     fn default() -> Self {
         AlertsConfig {

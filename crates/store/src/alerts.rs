@@ -4,44 +4,11 @@
 use crate::query::{Param, QueryResult};
 use crate::{Store, StoreError};
 
-/// The thresholds of `alert_candidates`, in its parameters' order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AlertThresholds {
-    pub window_days: u32,
-    pub baseline_days: u32,
-    pub pass_rate_drop_points: f64,
-    pub pass_rate_min_messages: u64,
-    pub spike_factor: f64,
-    pub spike_min_messages: u64,
-    pub silent_after_days: u32,
-    pub silent_min_days: u32,
-    pub new_source_min_messages: u64,
-}
-
-impl AlertThresholds {
-    fn params(&self) -> Vec<Param> {
-        let count = |n: u64| Param::Int(i64::try_from(n).unwrap_or(i64::MAX));
-        vec![
-            Param::Int(self.window_days.into()),
-            Param::Int(self.baseline_days.into()),
-            Param::Float(self.pass_rate_drop_points),
-            count(self.pass_rate_min_messages),
-            Param::Float(self.spike_factor),
-            count(self.spike_min_messages),
-            Param::Int(self.silent_after_days.into()),
-            Param::Int(self.silent_min_days.into()),
-            count(self.new_source_min_messages),
-        ]
-    }
-}
-
 impl Store {
     /// Stores the events that have no alert yet and returns them (key, kind, domain, day,
-    /// subject, message, value, baseline), all in one transaction.
-    pub fn raise_alerts(
-        &mut self,
-        thresholds: &AlertThresholds,
-    ) -> Result<QueryResult, StoreError> {
+    /// subject, message, value, baseline), all in one transaction. `thresholds` are
+    /// `alert_candidates`' parameters, in its order.
+    pub fn raise_alerts(&mut self, thresholds: &[Param]) -> Result<QueryResult, StoreError> {
         let tx = self
             .conn
             .transaction()
@@ -49,7 +16,7 @@ impl Store {
         let raised = crate::query::collect(
             &tx,
             include_str!("../../../sql/store/raise_alerts.sql"),
-            &thresholds.params(),
+            thresholds,
         )?;
         tx.commit().map_err(StoreError::db("raising alerts"))?;
         Ok(raised)

@@ -28,7 +28,6 @@ mod writer;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-pub use alerts::AlertThresholds;
 pub use content::{Content, PayloadHash, PayloadTee};
 pub use enrich::{EnrichTodo, IpInfo, SenderRow, TodoFilter};
 pub use export::{ExportFormat, ExportSpec};

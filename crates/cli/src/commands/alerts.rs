@@ -7,9 +7,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use rua_store::{AlertThresholds, Param, QueryResult, Store, Value};
+use rua_store::{Param, QueryResult, Store, Value};
 
-use crate::config::AlertsConfig;
 use crate::exit;
 use crate::output::{self, Format};
 use crate::settings::Settings;
@@ -54,20 +53,6 @@ enum LineFormat {
     Json,
 }
 
-fn thresholds(config: &AlertsConfig) -> AlertThresholds {
-    AlertThresholds {
-        window_days: config.window_days,
-        baseline_days: config.baseline_days,
-        pass_rate_drop_points: config.pass_rate_drop_points,
-        pass_rate_min_messages: config.pass_rate_min_messages,
-        spike_factor: config.spike_factor,
-        spike_min_messages: config.spike_min_messages,
-        silent_after_days: config.silent_after_days,
-        silent_min_days: config.silent_min_days,
-        new_source_min_messages: config.new_source_min_messages,
-    }
-}
-
 pub fn run(args: &Args, settings: &Settings) -> anyhow::Result<u8> {
     match &args.action {
         Some(Action::List { all, format }) => {
@@ -92,7 +77,7 @@ pub fn run(args: &Args, settings: &Settings) -> anyhow::Result<u8> {
         }
         None => {
             let mut store = settings.open(false, false)?;
-            let raised = store.raise_alerts(&thresholds(&settings.config.alerts))?;
+            let raised = store.raise_alerts(&settings.config.alerts.params())?;
             print_lines(args.format, &raised)?;
             if let Some(path) = &args.prometheus {
                 write_prometheus(&store, settings.config.alerts.window_days, path)?;
