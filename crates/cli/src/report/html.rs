@@ -139,7 +139,10 @@ fn table(result: &QueryResult, columns: &[(&str, &str)], mode: Mode, id: &str) -
     };
     let mut out = format!("<div class=\"wide\"><table id=\"{id}\"{class}><thead><tr>");
     for (name, header) in columns {
-        let numeric = result.rows.iter().any(|r| is_number(cell(result, r, name)));
+        let numeric = result
+            .rows
+            .iter()
+            .any(|r| number(cell(result, r, name)).is_some());
         let align = if numeric { " class=\"n\"" } else { "" };
         let _ = write!(out, "<th{align}>{}</th>", esc(header));
     }
@@ -148,7 +151,7 @@ fn table(result: &QueryResult, columns: &[(&str, &str)], mode: Mode, id: &str) -
         out.push_str("<tr>");
         for (name, _) in columns {
             let value = cell(result, row, name);
-            let _ = match number(value).filter(|_| is_number(value)) {
+            let _ = match number(value) {
                 Some(x) => write!(
                     out,
                     "<td class=\"n\" data-col=\"{name}\" data-value=\"{x}\">{}</td>",
@@ -165,19 +168,6 @@ fn table(result: &QueryResult, columns: &[(&str, &str)], mode: Mode, id: &str) -
     }
     out.push_str("</tbody></table></div>");
     out
-}
-
-fn is_number(v: &Value) -> bool {
-    match v {
-        Value::Int(_) | Value::Float(_) => true,
-        Value::Text(t) => {
-            t.parse::<f64>().is_ok()
-                && !t.is_empty()
-                && t.chars()
-                    .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
-        }
-        _ => false,
-    }
 }
 
 /// Totals over every domain.

@@ -70,13 +70,19 @@ pub fn cell<'a>(result: &QueryResult, row: &'a [Value], name: &str) -> &'a Value
         .unwrap_or(NULL)
 }
 
-/// A cell as a number: integers, floats, and decimals (which arrive as text).
+/// A cell as a number: integers, floats, and decimals (which arrive as text, digits and a
+/// point only: a sender named `1e5` or `inf` stays text).
 pub fn number(v: &Value) -> Option<f64> {
     match v {
         Value::Int(i) => Some(*i as f64),
         Value::Float(x) => Some(*x),
-        Value::Text(t) => t.parse().ok(),
-        Value::Bool(_) | Value::Null => None,
+        Value::Text(t)
+            if t.chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == '-') =>
+        {
+            t.parse().ok()
+        }
+        Value::Text(_) | Value::Bool(_) | Value::Null => None,
     }
 }
 
