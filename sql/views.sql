@@ -599,19 +599,37 @@ everything AS (
     FROM per_report
     GROUP BY policy_domain
 ),
-failing AS (
-    SELECT
-        policy_domain                                                              AS domain,
-        coalesce(sum(message_count) FILTER (WHERE class = 'forwarded'), 0)          AS forwarded,
-        coalesce(sum(message_count) FILTER (WHERE class = 'misconfigured'), 0)      AS misconfigured,
-        coalesce(sum(message_count) FILTER (WHERE class = 'unauthorized'), 0)       AS unauthorized,
-        coalesce(sum(message_count) FILTER (WHERE class <> 'unauthorized' AND disposition = 'quarantine'), 0) AS legitimate_quarantined,
-        coalesce(sum(message_count) FILTER (WHERE class <> 'unauthorized' AND disposition = 'reject'), 0)     AS legitimate_rejected,
-        coalesce(sum(message_count) FILTER (WHERE class = 'unauthorized' AND disposition = 'quarantine'), 0)  AS unauthorized_quarantined,
-        coalesce(sum(message_count) FILTER (WHERE class = 'unauthorized' AND disposition = 'reject'), 0)      AS unauthorized_rejected,
-        count(DISTINCT sender) FILTER (WHERE class = 'misconfigured')              AS misconfigured_senders
+failing_groups AS MATERIALIZED (
+    -- The failing records, read once with who sent them, by what the rest needs. (Inside a
+    -- macro `domain` is its parameter: these CTEs keep the column's own name.)
+    SELECT policy_domain, class, sender, disposition, sum(message_count) AS messages
     FROM policy_records(domain, since, until, reporter, days)
     WHERE NOT dmarc_pass
+    GROUP BY policy_domain, class, sender, disposition
+),
+to_fix AS (
+    -- The misconfigured senders, most messages first.
+    SELECT policy_domain,
+           string_agg(sender || ' (' || messages || ')', ', ' ORDER BY messages DESC, sender) AS senders_to_fix
+    FROM (
+        SELECT policy_domain, sender, sum(messages) AS messages
+        FROM failing_groups
+        WHERE class = 'misconfigured'
+        GROUP BY policy_domain, sender
+    )
+    GROUP BY policy_domain
+),
+failing AS (
+    SELECT
+        policy_domain,
+        coalesce(sum(messages) FILTER (WHERE class = 'forwarded'), 0)          AS forwarded,
+        coalesce(sum(messages) FILTER (WHERE class = 'misconfigured'), 0)      AS misconfigured,
+        coalesce(sum(messages) FILTER (WHERE class = 'unauthorized'), 0)       AS unauthorized,
+        coalesce(sum(messages) FILTER (WHERE class <> 'unauthorized' AND disposition = 'quarantine'), 0) AS legitimate_quarantined,
+        coalesce(sum(messages) FILTER (WHERE class <> 'unauthorized' AND disposition = 'reject'), 0)     AS legitimate_rejected,
+        coalesce(sum(messages) FILTER (WHERE class = 'unauthorized' AND disposition = 'quarantine'), 0)  AS unauthorized_quarantined,
+        coalesce(sum(messages) FILTER (WHERE class = 'unauthorized' AND disposition = 'reject'), 0)      AS unauthorized_rejected
+    FROM failing_groups
     GROUP BY policy_domain
 )
 SELECT
@@ -633,7 +651,7 @@ SELECT
     coalesce(f.unauthorized_rejected, 0)                                           AS unauthorized_rejected,
     e.days,
     e.reporters,
-    coalesce(f.misconfigured_senders, 0)                                           AS misconfigured_senders,
+    t.senders_to_fix,
     e.first_day,
     e.last_day,
     e.published,
@@ -643,7 +661,8 @@ SELECT
     e.since,
     e.until
 FROM everything e
-LEFT JOIN failing f ON f.domain IS NOT DISTINCT FROM e.domain;
+LEFT JOIN failing f ON f.policy_domain IS NOT DISTINCT FROM e.domain
+LEFT JOIN to_fix t ON t.policy_domain IS NOT DISTINCT FROM e.domain;
 
 -- What `rua alerts` fires on: one row per event, keyed so that the same event always has
 -- the same key (sql/store/raise_alerts.sql stores the new ones). Days are UTC report days

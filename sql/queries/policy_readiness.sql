@@ -12,22 +12,10 @@ changes AS (
     FROM policy_changes($1, policy_since($2, $5), $3, $4)
     GROUP BY ALL
 ),
-to_fix AS (
-    -- The misconfigured senders, most messages first.
-    SELECT domain, string_agg(sender || ' (' || messages || ')', ', ' ORDER BY messages DESC, sender) AS senders
-    FROM (
-        SELECT policy_domain AS domain, sender, sum(message_count) AS messages
-        FROM policy_records($1, $2, $3, $4, $5)
-        WHERE NOT dmarc_pass AND class = 'misconfigured'
-        GROUP BY ALL
-    )
-    GROUP BY ALL
-),
 judged AS (
     SELECT
         f.*,
         c.changes,
-        t.senders AS senders_to_fix,
         CASE
             WHEN f.days < $6 OR f.reporters < $7 THEN 'not enough data'
             WHEN f.misconfigured > f.messages * $8 / 100.0 THEN 'ready after fixes'
@@ -35,7 +23,6 @@ judged AS (
         END AS verdict
     FROM figures f
     LEFT JOIN changes c USING (domain)
-    LEFT JOIN to_fix t USING (domain)
 )
 SELECT
     domain,
