@@ -9,6 +9,15 @@
 -- a silently wrong number). It cannot see through a function, so it proves nothing here.
 CREATE OR REPLACE MACRO is_one_of(value, choices) AS list_contains(choices, value);
 
+-- A report's identity in a lake (`rua export --incremental`): the same value for the same
+-- report on every node, from what identifies it in rua's deduplication (organization, or its
+-- e-mail when it names none, report_id, policy domain, period). 32 hex digits.
+CREATE OR REPLACE MACRO report_identity(org_name, org_email, report_id, policy_domain, begin_at, end_at) AS
+    sha256(concat_ws(chr(0),
+        coalesce(nullif(lower(trim(org_name)), ''), 'email:' || lower(trim(coalesce(org_email, '')))),
+        trim(report_id), coalesce(policy_domain, ''),
+        CAST(epoch(begin_at) AS BIGINT), CAST(epoch(end_at) AS BIGINT)))[1:32];
+
 -- Reports that count: the first copy of each identity (conflicting copies are excluded).
 CREATE OR REPLACE VIEW counted_reports AS
 SELECT * FROM reports WHERE conflict_of IS NULL;

@@ -7,3 +7,5 @@ DELETE FROM override_reasons WHERE report_key IN (SELECT report_key FROM reparse
 DELETE FROM report_warnings WHERE report_key IN (SELECT report_key FROM reparse_keys);
 DELETE FROM report_errors WHERE report_key IN (SELECT report_key FROM reparse_keys);
 DELETE FROM reports WHERE report_key IN (SELECT report_key FROM reparse_keys);
+-- Published reports: the next publish writes their files again.
+UPDATE lake_reports SET changed = true WHERE kind = 'aggregate' AND report_key IN (SELECT report_key FROM reparse_keys);

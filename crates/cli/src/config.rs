@@ -27,6 +27,40 @@ pub struct Config {
     /// What `rua alerts` calls a change.
     #[serde(default)]
     pub alerts: AlertsConfig,
+    /// The Parquet lake this database publishes to (`rua export --incremental`, and `rua
+    /// ingest` and `rua fetch` after each commit when `path` is set).
+    #[serde(default)]
+    pub lake: LakeConfig,
+}
+
+/// `[lake]`: where and as whom to publish, and when to compact.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LakeConfig {
+    /// The lake's root directory; when set, ingest and fetch publish after each commit.
+    pub path: Option<PathBuf>,
+    /// This database's name in the lake (default: the host name). Unique per database.
+    pub node: Option<String>,
+    /// Merge a month's small files once they are this much older than the lake's newest
+    /// file (`14d`; `off` never merges). Keep it above a Spark stream's maxFileAge (7 days
+    /// by default).
+    pub compact_after: String,
+    /// Merge at least this many small files at once.
+    pub compact_min_files: usize,
+    /// Files of this size or more are left alone, and merged files stay under it.
+    pub target_file_mb: u64,
+}
+
+impl Default for LakeConfig {
+    fn default() -> Self {
+        LakeConfig {
+            path: None,
+            node: None,
+            compact_after: "14d".to_owned(),
+            compact_min_files: 8,
+            target_file_mb: 512,
+        }
+    }
 }
 
 /// `[policy]`: the readiness verdict's thresholds.

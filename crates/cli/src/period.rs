@@ -32,28 +32,45 @@ fn number(text: &str) -> Result<i64, String> {
         .map_err(|_| format!("{text:?} is not a number"))
 }
 
-/// Seconds since the epoch for `2024-11-01`, `2024-11-01T12:30:00` (or with a space), or
-/// `30d` / `12h` / `2w` / `90m` before now.
-pub fn parse(text: &str) -> Result<i64, String> {
-    let text = text.trim();
+/// Seconds in `30d`, `12h`, `2w`, `90m`, `45s`; None when `text` is not such a duration.
+fn duration_seconds(text: &str) -> Option<Result<i64, String>> {
     let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     let is_duration = text.len() - digits.len() == 1
         && !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit());
-    if let Some(unit) = text.chars().last().filter(|_| is_duration) {
-        let amount = number(digits)?;
-        let seconds = match unit {
-            'm' => 60,
-            'h' => 3_600,
-            'd' => 86_400,
-            'w' => 7 * 86_400,
-            _ => {
-                return Err(format!(
-                    "unknown unit {unit:?} in {text:?} (use m, h, d or w)"
-                ));
-            }
-        };
-        return Ok(now() - amount * seconds);
+    let unit = text.chars().last().filter(|_| is_duration)?;
+    let seconds = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        'w' => 7 * 86_400,
+        _ => {
+            return Some(Err(format!(
+                "unknown unit {unit:?} in {text:?} (use s, m, h, d or w)"
+            )));
+        }
+    };
+    Some(number(digits).map(|amount| amount * seconds))
+}
+
+/// A duration: `30d`, `12h`, `2w`, `90m`, `45s`.
+pub fn duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    match duration_seconds(text) {
+        Some(seconds) => Ok(std::time::Duration::from_secs(seconds?.max(0) as u64)),
+        None => Err(format!(
+            "{text:?} is not a duration (30d, 12h, 2w, 90m, 45s)"
+        )),
+    }
+}
+
+/// Seconds since the epoch for `2024-11-01`, `2024-11-01T12:30:00` (or with a space), or
+/// `30d` / `12h` / `2w` / `90m` before now.
+pub fn parse(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    if let Some(seconds) = duration_seconds(text) {
+        return Ok(now() - seconds?);
     }
     let (date, time) = text.split_once(['T', ' ']).unwrap_or((text, "00:00:00"));
     let parts: Vec<&str> = date.split('-').collect();
@@ -92,5 +109,11 @@ mod tests {
         assert!(parse("2024-13-01").is_err());
         assert!(parse("soon").is_err());
         assert!(parse("3y").is_err());
+        assert_eq!(
+            super::duration("14d"),
+            Ok(std::time::Duration::from_secs(14 * 86_400))
+        );
+        assert_eq!(super::duration("0s"), Ok(std::time::Duration::ZERO));
+        assert!(super::duration("2024-11-01").is_err());
     }
 }

@@ -42,7 +42,7 @@ fn is_identifier(name: &str) -> bool {
 }
 
 /// A SQL string literal (COPY takes its path as text, not as a parameter).
-fn literal(text: &str) -> String {
+pub(crate) fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 

@@ -17,6 +17,7 @@ mod enrich;
 mod export;
 mod file;
 mod ingest;
+mod lake;
 mod model;
 mod query;
 mod reparse;
@@ -32,6 +33,7 @@ pub use content::{Content, PayloadHash, PayloadTee};
 pub use enrich::{EnrichTodo, IpInfo, SenderRow, TodoFilter};
 pub use export::{ExportFormat, ExportSpec};
 pub use ingest::{ParsedReport, ReportWriter};
+pub use lake::{LakeOptions, PublishSummary, STAGING_DIR, is_node_name};
 pub use model::{Origin, Outcome, RejectRow, RunCounts};
 pub use query::{Param, QueryResult, Value};
 pub use reparse::{KeptPayload, StoredPayload};
@@ -118,6 +120,12 @@ pub enum StoreError {
     Query(duckdb::Error),
     #[error("invalid export: {0}")]
     Export(String),
+    #[error("lake {path}: {what}: {source}")]
+    Lake {
+        path: PathBuf,
+        what: &'static str,
+        source: std::io::Error,
+    },
     #[error("the database writer thread stopped")]
     WriterStopped,
 }

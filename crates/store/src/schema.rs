@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/migrations/0007_views_state.sql"),
     include_str!("../../../sql/migrations/0008_enrich.sql"),
     include_str!("../../../sql/migrations/0009_alerts.sql"),
+    include_str!("../../../sql/migrations/0010_lake.sql"),
 ];
 const VIEWS: &str = include_str!("../../../sql/views.sql");
 

@@ -1,4 +1,5 @@
-//! `rua export`: a table, view or query to CSV, Parquet or JSON lines, streamed by DuckDB.
+//! `rua export`: a table, view or query to CSV, Parquet or JSON lines, streamed by DuckDB;
+//! or, with `--incremental`, what was committed since the last publish, to a Parquet lake.
 
 use std::path::PathBuf;
 
@@ -28,9 +29,16 @@ pub struct Args {
     /// Hive partition columns, e.g. `day` or `day,policy_domain` (output is a directory).
     #[arg(long, value_delimiter = ',')]
     partition_by: Vec<String>,
-    /// Output file, or directory when partitioning.
-    #[arg(long, short)]
-    output: PathBuf,
+    /// Output file, or directory when partitioning or publishing (default for
+    /// --incremental: `[lake] path`).
+    #[arg(long, short, required_unless_present = "incremental")]
+    output: Option<PathBuf>,
+    /// Publish to a Parquet lake: only what was committed since the last publish, as new
+    /// files (records, reports, tls_policies, failure_reports; by month and node).
+    #[arg(long, conflicts_with_all = ["table", "query", "since", "until", "partition_by"])]
+    incremental: bool,
+    #[command(flatten)]
+    lake: crate::commands::lake::Overrides,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -41,6 +49,21 @@ enum FormatArg {
 }
 
 pub fn run(args: &Args, settings: &Settings) -> anyhow::Result<u8> {
+    if args.incremental {
+        if args.format != FormatArg::Parquet {
+            anyhow::bail!("--incremental writes Parquet only");
+        }
+        let Some(root) = args.output.as_ref().or(settings.config.lake.path.as_ref()) else {
+            anyhow::bail!("--incremental needs --output DIR or [lake] path");
+        };
+        let lake = crate::commands::lake::options(settings, root, &args.lake)?;
+        let mut store = settings.open(false, settings.keep_raw)?;
+        crate::commands::lake::publish(&mut store, &lake)?;
+        return Ok(exit::OK);
+    }
+    let Some(output) = args.output.as_ref() else {
+        anyhow::bail!("--output is required");
+    };
     let store = settings.open(true, false)?;
     let spec = ExportSpec {
         table: if args.query.is_some() {
@@ -54,12 +77,12 @@ pub fn run(args: &Args, settings: &Settings) -> anyhow::Result<u8> {
             FormatArg::Parquet => ExportFormat::Parquet,
             FormatArg::Json => ExportFormat::Json,
         },
-        path: &args.output,
+        path: output,
         since: args.since,
         until: args.until,
         partition_by: &args.partition_by,
     };
     let n_rows = store.export(&spec)?;
-    tracing::info!("exported {n_rows} rows to {}", args.output.display());
+    tracing::info!("exported {n_rows} rows to {}", output.display());
     Ok(exit::OK)
 }

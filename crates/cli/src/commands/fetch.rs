@@ -115,14 +115,16 @@ pub struct Target<'a> {
     pub db: &'a Path,
     pub options: OpenOptions,
     pub limits: Bounds,
-    /// For the enrichment after each committed pass.
+    /// For the enrichment and the publish after each committed pass.
     pub settings: &'a Settings,
     pub enrich: crate::commands::enrich::AfterIngest,
 }
 
 impl Target<'_> {
-    fn enrich(&self, store: &mut Store, counts: &rua_store::RunCounts) {
+    /// After each commit: enrich the new addresses, publish to the lake.
+    fn after_commit(&self, store: &mut Store, counts: &rua_store::RunCounts) {
         crate::commands::enrich::after_ingest(store, self.settings, self.enrich, counts.n_records);
+        crate::commands::lake::after_ingest(store, self.settings);
     }
 }
 
@@ -366,7 +368,7 @@ pub fn fetch_once(
     if let Some(e) = fatal {
         return Err(e.into());
     }
-    target.enrich(&mut store, &counts);
+    target.after_commit(&mut store, &counts);
     if total.n_messages > 0 {
         tracing::info!("{} messages: {}", total.n_messages, summary_line(&counts));
     }
@@ -427,7 +429,7 @@ fn watch_mailbox(
             store.start_run(&format!("fetch --watch {}", account.name))?;
             let result = read_folder(&mut store, &mut c, account, &target.limits, stop);
             let counts = store.finish_run(result.is_err())?;
-            target.enrich(&mut store, &counts);
+            target.after_commit(&mut store, &counts);
             result
         };
         let result = match result {

@@ -7,6 +7,7 @@ pub mod enrich;
 pub mod export;
 pub mod fetch;
 pub mod ingest;
+pub mod lake;
 pub mod policy;
 pub mod rejects;
 pub mod reparse;

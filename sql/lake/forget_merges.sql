@@ -1,0 +1,1 @@
+DELETE FROM lake_merges WHERE batch_id = $1

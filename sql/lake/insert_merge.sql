@@ -1,0 +1,1 @@
+INSERT INTO lake_merges VALUES ($1, $2, $3)
