@@ -1,6 +1,5 @@
 -- Dataset `records`: report_records as `rua export` writes it, with the report's identity and
--- its UTC day, for the reports in lake_keys; sorted so that row groups hold few domains.
-SELECT k.batch_id, k.month, k.report_identity, CAST(r.begin_at AS DATE) AS day, r.*
+-- its UTC day, for the reports in lake_keys.
+SELECT k.report_identity, CAST(r.begin_at AS DATE) AS day, r.*
 FROM report_records r
 JOIN lake_keys k ON k.kind = 'aggregate' AND k.report_key = r.report_key
-ORDER BY r.policy_domain, r.begin_at, r.report_key, r.record_index

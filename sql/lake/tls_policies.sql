@@ -1,5 +1,4 @@
 -- Dataset `tls_policies`: one row per policy of an SMTP TLS report.
-SELECT k.batch_id, k.month, k.report_identity, CAST(r.begin_at AS DATE) AS day, r.*
+SELECT k.report_identity, CAST(r.begin_at AS DATE) AS day, r.*
 FROM tls_policy_results r
 JOIN lake_keys k ON k.kind = 'tls' AND k.report_key = r.report_key
-ORDER BY r.policy_domain, r.begin_at, r.report_key, r.policy_index

@@ -29,16 +29,27 @@ use std::time::{Duration, UNIX_EPOCH};
 use crate::query::{Param, Value};
 use crate::{Store, StoreError};
 
-/// The datasets of a lake, each with the query that gives its rows for `lake_keys`.
-const DATASETS: [(&str, &str); 4] = [
-    ("records", include_str!("../../../sql/lake/records.sql")),
-    ("reports", include_str!("../../../sql/lake/reports.sql")),
+/// The datasets of a lake, each with the kind of report its rows come from and the query
+/// that gives its rows for `lake_keys`.
+const DATASETS: [(&str, &str, &str); 4] = [
+    (
+        "records",
+        "aggregate",
+        include_str!("../../../sql/lake/records.sql"),
+    ),
+    (
+        "reports",
+        "aggregate",
+        include_str!("../../../sql/lake/reports.sql"),
+    ),
     (
         "tls_policies",
+        "tls",
         include_str!("../../../sql/lake/tls_policies.sql"),
     ),
     (
         "failure_reports",
+        "failure",
         include_str!("../../../sql/lake/failure_reports.sql"),
     ),
 ];
@@ -118,8 +129,9 @@ pub fn is_node_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
-fn part_prefix(node: &str, batch_id: i64) -> String {
-    format!("part-{node}-{batch_id:08}-")
+/// A group's file in each dataset's month directory.
+fn file_name(node: &str, batch_id: i64) -> String {
+    format!("part-{node}-{batch_id:08}.parquet")
 }
 
 fn modified_ms(metadata: &fs::Metadata) -> i64 {
@@ -169,13 +181,34 @@ impl Store {
     /// Publishes to the lake: first what a killed publish left half written, then the groups
     /// `rua reparse` changed, then every report not published yet, then the compactions due.
     pub fn publish_lake(&mut self, lake: &LakeOptions) -> Result<PublishSummary, StoreError> {
+        self.commit()?;
+        self.conn
+            .execute_batch(include_str!("../../../sql/lake/unlimit.sql"))
+            .map_err(StoreError::db("lifting the writer's limits"))?;
+        let result = self.publish(lake);
+        let memory_limit = match &self.options.memory_limit {
+            Some(limit) => crate::export::literal(limit),
+            None => "'80%'".to_owned(),
+        };
+        let mut restore =
+            include_str!("../../../sql/lake/limit.sql").replace("{memory_limit}", &memory_limit);
+        if let Some(threads) = self.options.threads {
+            restore += &include_str!("../../../sql/lake/limit_threads.sql")
+                .replace("{threads}", &threads.to_string());
+        }
+        self.conn
+            .execute_batch(&restore)
+            .map_err(StoreError::db("restoring the writer's limits"))?;
+        result
+    }
+
+    fn publish(&mut self, lake: &LakeOptions) -> Result<PublishSummary, StoreError> {
         if !is_node_name(&lake.node) {
             return Err(StoreError::Export(format!(
                 "invalid node name {:?}: letters, digits, '.', '_' and '-', not first",
                 lake.node
             )));
         }
-        self.commit()?;
         self.check_lake(lake)?;
         let mut summary = PublishSummary::default();
         for row in self
@@ -297,34 +330,44 @@ impl Store {
             fs::remove_dir_all(&staging).map_err(lake_error(&staging, "clearing"))?;
         }
         fs::create_dir_all(&staging).map_err(lake_error(&staging, "creating"))?;
-        self.conn
-            .execute_batch(include_str!("../../../sql/lake/todo.sql"))
-            .map_err(StoreError::db("choosing the groups to write"))?;
-        {
-            let mut insert = self
-                .conn
-                .prepare("INSERT INTO lake_todo VALUES (?, ?)")
-                .map_err(StoreError::db("choosing the groups to write"))?;
-            for (batch_id, month) in groups {
-                insert
-                    .execute(duckdb::params![batch_id, month])
-                    .map_err(StoreError::db("choosing the groups to write"))?;
-            }
-        }
-        self.conn
-            .execute_batch(include_str!("../../../sql/lake/keys.sql"))
-            .map_err(StoreError::db("choosing the reports to write"))?;
         let mut files = Vec::new();
-        for (dataset, source) in DATASETS {
-            let out = staging.join(dataset);
-            let sql = include_str!("../../../sql/lake/copy.sql")
-                .replace("{path}", &crate::export::literal(&out.to_string_lossy()))
-                .replace("{source}", source.trim().trim_end_matches(';'));
+        for (batch_id, month) in groups {
             self.conn
-                .execute(&sql, [])
-                .map_err(StoreError::db("writing Parquet files"))?;
-            step();
-            files.extend(self.staged_files(lake, dataset, &out)?);
+                .execute(
+                    include_str!("../../../sql/lake/keys.sql"),
+                    duckdb::params![batch_id, month],
+                )
+                .map_err(StoreError::db("choosing the reports to write"))?;
+            let kinds = self.query(include_str!("../../../sql/lake/key_kinds.sql"), &[])?;
+            for (dataset, kind, source) in DATASETS {
+                if !kinds.rows.iter().any(|row| text(&row[0]) == kind) {
+                    continue;
+                }
+                let name = file_name(&lake.node, *batch_id);
+                let out = staging.join(format!("{dataset}-{month}-{name}"));
+                let sql = include_str!("../../../sql/lake/copy.sql")
+                    .replace("{path}", &crate::export::literal(&out.to_string_lossy()))
+                    .replace("{source}", source.trim().trim_end_matches(';'));
+                let n_rows = self
+                    .conn
+                    .execute(&sql, [])
+                    .map_err(StoreError::db("writing Parquet files"))?;
+                step();
+                if n_rows == 0 {
+                    fs::remove_file(&out).map_err(lake_error(&out, "removing"))?;
+                    continue;
+                }
+                let file = LakeFile {
+                    batch_id: *batch_id,
+                    dataset,
+                    month: month.clone(),
+                    path: format!("{dataset}/month={month}/node={}/{name}", lake.node),
+                    n_rows: n_rows as i64,
+                    bytes: 0,
+                    modified_ms: 0,
+                };
+                files.push((file, out));
+            }
         }
         let written = match place {
             Place::Live => place_live(lake, groups, files)?,
@@ -370,90 +413,6 @@ impl Store {
         })?;
         fs::remove_dir_all(&staging).map_err(lake_error(&staging, "clearing"))?;
         Ok(())
-    }
-
-    /// The files DuckDB wrote for one dataset under `out/batch_id=B/month=M/`, each with its
-    /// rows, in a stable order.
-    fn staged_files(
-        &self,
-        lake: &LakeOptions,
-        dataset: &'static str,
-        out: &Path,
-    ) -> Result<Vec<(LakeFile, PathBuf)>, StoreError> {
-        // DuckDB makes the directory even when there are no rows.
-        let has_files = fs::read_dir(out)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|batch| {
-                fs::read_dir(batch.path())
-                    .into_iter()
-                    .flatten()
-                    .next()
-                    .is_some()
-            });
-        if !has_files {
-            return Ok(Vec::new());
-        }
-        let glob = out.join("*").join("*").join("*.parquet");
-        let rows = self.query(
-            &include_str!("../../../sql/lake/file_rows.sql")
-                .replace("{glob}", &crate::export::literal(&glob.to_string_lossy())),
-            &[],
-        )?;
-        let mut staged: Vec<(LakeFile, PathBuf)> = Vec::new();
-        for row in rows.rows {
-            let file = PathBuf::from(text(&row[0]));
-            let partition = |dir: Option<&Path>, key: &str| {
-                dir.and_then(Path::file_name)
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| n.strip_prefix(key))
-                    .map(str::to_owned)
-            };
-            let month_dir = file.parent();
-            let (Some(month), Some(batch)) = (
-                partition(month_dir, "month="),
-                partition(month_dir.and_then(Path::parent), "batch_id="),
-            ) else {
-                continue;
-            };
-            let Ok(batch_id) = batch.parse::<i64>() else {
-                continue;
-            };
-            staged.push((
-                LakeFile {
-                    batch_id,
-                    dataset,
-                    month,
-                    path: String::new(),
-                    n_rows: int(&row[1]),
-                    bytes: 0,
-                    modified_ms: 0,
-                },
-                file,
-            ));
-        }
-        staged.sort_by(|a, b| a.1.cmp(&b.1));
-        let mut numbered = Vec::with_capacity(staged.len());
-        let mut previous: Option<(i64, String)> = None;
-        let mut index = 0;
-        for (mut file, staged_path) in staged {
-            let group = (file.batch_id, file.month.clone());
-            index = if previous.as_ref() == Some(&group) {
-                index + 1
-            } else {
-                0
-            };
-            previous = Some(group);
-            file.path = format!(
-                "{dataset}/month={}/node={}/{}{index}.parquet",
-                file.month,
-                lake.node,
-                part_prefix(&lake.node, file.batch_id)
-            );
-            numbered.push((file, staged_path));
-        }
-        Ok(numbered)
     }
 
     /// Merges each month's small groups (see `compact_candidates.sql`) into a new batch.
@@ -604,13 +563,13 @@ fn group_files(dir: &Path, node: &str, batches: &[i64]) -> Result<Vec<PathBuf>, 
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(lake_error(dir, "listing")(e)),
     };
-    let prefixes: Vec<String> = batches.iter().map(|&b| part_prefix(node, b)).collect();
+    let names: Vec<String> = batches.iter().map(|&b| file_name(node, b)).collect();
     let mut found = Vec::new();
     for entry in entries {
         let entry = entry.map_err(lake_error(dir, "listing"))?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+        if names.iter().any(|n| *name == **n) {
             found.push(entry.path());
         }
     }
@@ -646,7 +605,7 @@ fn place_live(
         }
         written.push(placed(file, &target)?);
     }
-    for (dataset, _) in DATASETS {
+    for (dataset, _, _) in DATASETS {
         for (batch_id, month) in groups {
             let dir = live_dir(lake, dataset, month);
             for stale in group_files(&dir, &lake.node, &[*batch_id])? {
@@ -678,7 +637,7 @@ fn place_exchange(
 ) -> Result<Vec<LakeFile>, StoreError> {
     let swap_root = lake.root.join(STAGING_DIR).join(&lake.node).join("swap");
     let mut written = Vec::with_capacity(files.len());
-    for (dataset, _) in DATASETS {
+    for (dataset, _, _) in DATASETS {
         for (batch_id, month) in groups {
             let live = live_dir(lake, dataset, month);
             let mine: Vec<&(LakeFile, PathBuf)> = files

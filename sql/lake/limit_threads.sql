@@ -1,0 +1,2 @@
+-- ... and its threads, when it has a number of its own.
+SET threads = {threads};
