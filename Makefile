@@ -31,12 +31,13 @@ run: build
 # What the tests need beyond cargo: pyarrow reads the exports back independently, DuckDB's
 # Python client opens the database as another client would, mmdb-writer writes the tiny IP
 # databases of the enrichment tests; the IMAP tests start their own Dovecot (Debian's
-# dovecot-imapd) and make certificates with openssl; the enrichment tests start dnsmasq.
+# dovecot-imapd) and make certificates with openssl; the enrichment tests start dnsmasq; the
+# lake test runs Spark in local mode (pyspark, on Debian's Java runtime).
 test-deps:
-	@python3 -c 'import pyarrow, duckdb, mmdb_writer, netaddr, websocket' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore pyarrow duckdb mmdb-writer netaddr websocket-client
-	@command -v openssl >/dev/null && [ -x /usr/sbin/dovecot ] && [ -x /usr/sbin/dnsmasq ] && command -v chromium >/dev/null || { \
-	  command -v apt-get >/dev/null || { echo "install dovecot-imapd, dnsmasq-base, openssl and chromium"; exit 1; }; \
-	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd dnsmasq-base openssl chromium fonts-dejavu-core >/dev/null'; }
+	@python3 -c 'import pyarrow, duckdb, mmdb_writer, netaddr, websocket, pyspark' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore pyarrow duckdb mmdb-writer netaddr websocket-client pyspark
+	@command -v openssl >/dev/null && [ -x /usr/sbin/dovecot ] && [ -x /usr/sbin/dnsmasq ] && command -v chromium >/dev/null && command -v java >/dev/null || { \
+	  command -v apt-get >/dev/null || { echo "install dovecot-imapd, dnsmasq-base, openssl, chromium and a Java runtime"; exit 1; }; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd dnsmasq-base openssl chromium fonts-dejavu-core default-jre-headless >/dev/null'; }
 
 test: test-deps
 	$(CARGO) test --release --locked --workspace

@@ -139,6 +139,26 @@ rm -f "$db" "$db.wal"
 rm -f "$db" "$db.wal"
 read -r s rss < <(measure "$BIN/rua" --db "$db" --quiet ingest --no-enrich "$TYPICAL_DIR")
 row "  the same, --no-enrich" "${s}s" "$(rate "$TYPICAL" "$s") rep/s" "$(mb "$rss") MiB"
+
+# --- the lake: that day's ingest published, alone and into a lake already holding the
+# 10,000,000-record database (another node's), against the floor: DuckDB writing the same
+# rows of the stored tables (records, reports) to Parquet, nothing joined.
+lake_rows() { "$BIN/rua" --db "$1" sql --format csv "SELECT coalesce(sum(n_rows), 0) FROM lake_files WHERE batch_id = (SELECT max(batch_id) FROM lake_batches)" | tail -1; }
+LAKE="$DATA/lake"; big="$DATA/lake-big.duckdb"; day="$DATA/lake-day.duckdb"
+rm -rf "$LAKE" "$LAKE-empty"; rm -f "$big" "$big.wal" "$day" "$day.wal"
+cp "$SUMMARY_DB" "$big"; cp "$db" "$day"
+read -r s rss < <(measure "$BIN/rua" --db "$big" --quiet export --incremental -o "$LAKE" --node big)
+n=$(lake_rows "$big")
+row "lake: publish the $n_db-record database" "${s}s" "$(rate "$n" "$s") rows/s" "$(mb "$rss") MiB"
+read -r s rss < <(measure "$BIN/rua" --db "$db" --quiet export --incremental -o "$LAKE-empty" --node day)
+n=$(lake_rows "$db")
+row "lake: publish one day ($TYPICAL reports), empty lake" "${s}s" "$(rate "$n" "$s") rows/s" "$(mb "$rss") MiB"
+read -r s rss < <(measure "$BIN/rua" --db "$day" --quiet export --incremental -o "$LAKE" --node day)
+row "  the same, into the lake of $n_db records" "${s}s" "$(rate "$n" "$s") rows/s" "$(mb "$rss") MiB"
+floor_sql=$(cat sql/bench/lake_floor.sql)
+read -r s rss < <(measure "$BIN/rua" --db "$day" sql -- "${floor_sql//\{dir\}/$DATA}")
+row "  floor (DuckDB: the stored rows to Parquet)" "${s}s" "$(rate "$n" "$s") rows/s" "$(mb "$rss") MiB"
+rm -rf "$LAKE" "$LAKE-empty" "$DATA/lake-floor-"*.parquet; rm -f "$big" "$big.wal" "$day" "$day.wal"
 rm -f "$db" "$db.wal"
 
 # --- enrich: 100,000 addresses against a local DNS server --------------------------------
