@@ -802,7 +802,7 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
             "--write",
             // One statement: opening the database in between would migrate it. The SMTP TLS
             // report goes back to other_payloads, where rua kept it before migration 5, and
-            // the tables and columns of migrations 5 to 9 go.
+            // the tables and columns of migrations 5 to 10 go.
             "ALTER TABLE reports DROP COLUMN payload_hash;
              INSERT INTO other_payloads
                SELECT 1000 + report_key, ingest_run_id, ingested_at, 'smtp_tls', source, source_chain,
@@ -818,6 +818,7 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
              DROP TABLE ip_info; DROP TABLE dkim_senders; DROP TABLE enrich_state; DROP TABLE source_overrides;
              ALTER TABLE records DROP COLUMN dkim_signer;
              DROP TABLE alerts;
+             DROP TABLE lake_batches; DROP TABLE lake_reports; DROP TABLE lake_files; DROP TABLE lake_merges;
              DELETE FROM schema_version WHERE version > 2",
         ],
         OK,

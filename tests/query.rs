@@ -252,18 +252,7 @@ fn daily_allocation_is_proportional_and_exact() {
 
 /// Whether python3 can import `module` (outside CI a missing module skips the test).
 fn python_has(module: &str) -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "python {module} missing (make test installs it)"
-        );
-        eprintln!("skipping: python3 with {module} is not installed (make test-deps installs it)");
-    }
-    ok
+    common::available(&format!("python3 {module}"), common::python_has(module))
 }
 
 fn python(script: &str, args: &[&str]) -> String {

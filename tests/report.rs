@@ -35,18 +35,10 @@ fn have_browser() -> bool {
         .args(["-c", "command -v chromium"])
         .output()
         .is_ok_and(|o| o.status.success());
-    let websocket = Command::new("python3")
-        .args(["-c", "import websocket"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !(chromium && websocket) {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "chromium or python3 websocket-client missing (make test-deps installs them)"
-        );
-        eprintln!("skipping: no chromium or websocket-client (make test-deps installs them)");
-    }
-    chromium && websocket
+    common::available(
+        "chromium or python3 websocket-client",
+        chromium && common::python_has("websocket"),
+    )
 }
 
 /// Opens `page` in the browser: what it met, and the DOM's figures. Asserts the page made

@@ -32,6 +32,27 @@ impl Drop for TempDir {
     }
 }
 
+/// Whether python3 can import `modules` (comma-separated).
+pub fn python_has(modules: &str) -> bool {
+    Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// `present`, saying so when it is not: outside CI a missing tool skips the test; under CI
+/// (`CI=true`) it is a failure.
+pub fn available(what: &str, present: bool) -> bool {
+    if !present {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "{what} missing (make test-deps installs it)"
+        );
+        eprintln!("skipping: {what} missing (make test-deps installs it)");
+    }
+    present
+}
+
 pub fn rua(db: &Path, args: &[&str]) -> Output {
     rua_command(db, args).output().unwrap()
 }

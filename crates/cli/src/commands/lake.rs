@@ -67,6 +67,13 @@ pub fn options(
 pub fn publish(store: &mut Store, lake: &LakeOptions) -> anyhow::Result<PublishSummary> {
     std::fs::create_dir_all(&lake.root)
         .with_context(|| format!("cannot create the lake {}", lake.root.display()))?;
+    // The database records the lake it publishes to: the same directory, however named.
+    let root = std::fs::canonicalize(&lake.root)
+        .with_context(|| format!("cannot read the lake {}", lake.root.display()))?;
+    let lake = &LakeOptions {
+        root,
+        ..lake.clone()
+    };
     let summary = store
         .publish_lake(lake)
         .with_context(|| format!("publishing to {}", lake.root.display()))?;
