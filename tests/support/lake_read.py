@@ -7,8 +7,10 @@ pyarrow: rows, messages and duplicate rows per node, for every dataset (Hive par
 as `pyarrow.dataset` discovers it). spark: Spark in local mode, offline, reading the same
 directory: the same figures, the README's query that counts each report once across nodes,
 and a Structured Streaming query over `records` started before the commands in
-STREAM_COMMANDS_FILE (a JSON list of argv lists, run in order: an ingest and the next publish;
-each must exit with 0, or 1 for inputs rua rejected) run, with the rows it saw after them.
+STREAM_COMMANDS_FILE run: {"publish": [argv, ...], "compact": [argv, ...]}, each list run in
+order (each command must exit with 0, or 1 for inputs rua rejected): the rows the stream saw
+after the publish, and after the compaction (none: its maxFileAge, 1 s, is under the
+compaction's compact_after, so a merged file, which keeps the old files' time, is old to it).
 """
 
 import json
@@ -85,7 +87,28 @@ def spark_figures(spark, lake):
     return out
 
 
-def with_spark(lake, stream_command):
+def run(commands):
+    for argv in commands:
+        code = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+        if code not in (0, 1):
+            raise SystemExit(f"{argv[:8]} ... exited with {code}")
+
+
+def settle(query, seen, before, at_least):
+    """Lets the stream process what landed: until it has more than `before` batches (or for
+    up to two minutes when `at_least` is 0, a few triggers), then a few triggers more, so
+    that a file it would read twice shows."""
+    deadline = time.time() + (120 if at_least else 3)
+    while time.time() < deadline:
+        query.processAllAvailable()
+        if at_least and len(seen) > before:
+            break
+        time.sleep(0.5)
+    time.sleep(1.5)
+    query.processAllAvailable()
+
+
+def with_spark(lake, phases):
     from pyspark.sql import SparkSession
 
     spark = (
@@ -114,7 +137,7 @@ def with_spark(lake, stream_command):
                      "reports": row["reports"]})
 
     query = (
-        spark.readStream.schema(schema).parquet(f"{lake}/records")
+        spark.readStream.schema(schema).option("maxFileAge", "1s").parquet(f"{lake}/records")
         .writeStream.foreachBatch(collect)
         .option("checkpointLocation", f"{lake}/../spark-checkpoint")
         .trigger(processingTime="500 milliseconds")
@@ -122,26 +145,19 @@ def with_spark(lake, stream_command):
     )
     query.processAllAvailable()
     initial = list(seen)
-    for argv in stream_command:
-        code = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-        if code not in (0, 1):
-            raise SystemExit(f"{argv[:8]} ... exited with {code}")
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        query.processAllAvailable()
-        if len(seen) > len(initial):
-            break
-        time.sleep(0.5)
-    # Another trigger or two: a file seen twice would show here.
-    time.sleep(1.5)
-    query.processAllAvailable()
+    run(phases["publish"])
+    settle(query, seen, len(initial), at_least=1)
+    published = seen[len(initial):]
+    run(phases["compact"])
+    settle(query, seen, len(seen), at_least=0)
+    compacted = seen[len(initial) + len(published):]
     query.stop()
-    later = seen[len(initial):]
     result["stream"] = {
         "initial_rows": sum(b["rows"] for b in initial),
-        "new_rows": sum(b["rows"] for b in later),
-        "new_messages": sum(b["messages"] for b in later),
-        "new_batches": len(later),
+        "new_rows": sum(b["rows"] for b in published),
+        "new_messages": sum(b["messages"] for b in published),
+        "new_batches": len(published),
+        "rows_after_compaction": sum(b["rows"] for b in compacted),
     }
     result["after"] = spark_figures(spark, lake)
     spark.stop()
