@@ -438,5 +438,18 @@ fn a_database_publishes_to_one_lake_as_one_node() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("published"), "{said}");
     let written = rua_testkit::files_below(&other.join("records")).len();
+    // `rua config check` shows the lake (and then fails for want of a mailbox).
+    let out = rua(
+        &db2,
+        &["--config", config.to_str().unwrap(), "config", "check"],
+    );
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains(&format!(
+            "lake: {} as node mx1; merges small files 14d older than the newest",
+            other.display()
+        )),
+        "{shown}"
+    );
     assert!(written > 0);
 }

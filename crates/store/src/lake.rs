@@ -243,13 +243,11 @@ impl Store {
                 [batch_id],
             )
             .map_err(StoreError::db("choosing the reports to publish"))?;
-        if n_new > 0 {
+        if n_new == 0 {
+            drop(tx); // rolled back
+        } else {
             tx.commit()
                 .map_err(StoreError::db("publishing to the lake"))?;
-        } else {
-            drop(tx);
-        }
-        if n_new > 0 {
             step();
             let groups = self.batch_groups(batch_id)?;
             self.write_groups(lake, &groups, &Place::Live, &mut summary)?;

@@ -24,6 +24,25 @@ fn check(settings: &Settings) -> anyhow::Result<u8> {
         None => writeln!(out, "configuration: none found, using defaults")?,
     }
     writeln!(out, "database: {}", settings.db.display())?;
+    if let Some(root) = &settings.config.lake.path {
+        let lake = crate::commands::lake::options(settings, root, &Default::default())?;
+        if !rua_store::is_node_name(&lake.node) {
+            anyhow::bail!("[lake] node {:?} is not a valid node name", lake.node);
+        }
+        let compaction = match lake.compact_after {
+            None => "never merges small files".to_owned(),
+            Some(_) => format!(
+                "merges small files {} older than the newest",
+                settings.config.lake.compact_after.trim()
+            ),
+        };
+        writeln!(
+            out,
+            "lake: {} as node {}; {compaction}",
+            root.display(),
+            lake.node
+        )?;
+    }
     let mut n_unreachable = 0;
     for account in &mailboxes(settings, None)? {
         let checked = rua_imap::Client::connect(account).and_then(|mut client| {
