@@ -3,7 +3,7 @@
 //! pyarrow read as one dataset per kind of row:
 //!
 //! ```text
-//! ROOT/records/month=2024-11/node=mx1/part-mx1-00000007-0.parquet
+//! ROOT/records/month=2024-11/node=mx1/part-mx1-00000007.parquet
 //! ROOT/reports/…  ROOT/tls_policies/…  ROOT/failure_reports/…
 //! ROOT/_rua_staging/mx1/   (this node's work in progress: hidden from readers)
 //! ```
@@ -56,7 +56,7 @@ const DATASETS: [(&str, &str, &str); 4] = [
 
 /// The directory under a lake's root where each node prepares its files (readers skip names
 /// that start with `_`).
-pub const STAGING_DIR: &str = "_rua_staging";
+const STAGING_DIR: &str = "_rua_staging";
 
 /// Where and how to publish.
 #[derive(Debug, Clone)]

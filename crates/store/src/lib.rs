@@ -33,7 +33,7 @@ pub use content::{Content, PayloadHash, PayloadTee};
 pub use enrich::{EnrichTodo, IpInfo, SenderRow, TodoFilter};
 pub use export::{ExportFormat, ExportSpec};
 pub use ingest::{ParsedReport, ReportWriter};
-pub use lake::{LakeOptions, PublishSummary, STAGING_DIR, is_node_name};
+pub use lake::{LakeOptions, PublishSummary, is_node_name};
 pub use model::{Origin, Outcome, RejectRow, RunCounts};
 pub use query::{Param, QueryResult, Value};
 pub use reparse::{KeptPayload, StoredPayload};

@@ -26,9 +26,6 @@ fn check(settings: &Settings) -> anyhow::Result<u8> {
     writeln!(out, "database: {}", settings.db.display())?;
     if let Some(root) = &settings.config.lake.path {
         let lake = crate::commands::lake::options(settings, root, &Default::default())?;
-        if !rua_store::is_node_name(&lake.node) {
-            anyhow::bail!("[lake] node {:?} is not a valid node name", lake.node);
-        }
         let compaction = match lake.compact_after {
             None => "never merges small files".to_owned(),
             Some(_) => format!(

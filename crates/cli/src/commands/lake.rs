@@ -42,6 +42,10 @@ pub fn options(
         .or_else(|| config.node.clone())
         .or_else(host_name)
         .context("no node name: set [lake] node (or pass --node)")?;
+    anyhow::ensure!(
+        rua_store::is_node_name(&node),
+        "invalid node name {node:?} ([lake] node or --node): letters, digits, '.', '_' and '-', not first"
+    );
     let compact_after = overrides
         .compact_after
         .as_deref()
