@@ -85,6 +85,9 @@ pub struct PublishSummary {
     /// Groups merged by compactions, and the compactions.
     pub merged_groups: u64,
     pub compactions: u64,
+    /// Compactions were due but the lake's file system cannot exchange two directories in
+    /// one rename (NFS, most FUSE mounts): the small files stay.
+    pub cannot_compact: bool,
     pub files_written: u64,
     pub rows_written: u64,
 }
@@ -168,6 +171,19 @@ fn exchange(a: &Path, b: &Path) -> Result<(), StoreError> {
     use rustix::fs::{CWD, RenameFlags, renameat_with};
     renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE)
         .map_err(|e| lake_error(b, "exchanging directories")(std::io::Error::from(e)))
+}
+
+/// Whether the lake's file system exchanges two directories in one rename: tried on two
+/// empty directories of the staging area before a compaction commits to it.
+fn can_exchange(lake: &LakeOptions) -> Result<bool, StoreError> {
+    let probe = lake.root.join(STAGING_DIR).join(&lake.node).join("probe");
+    let (a, b) = (probe.join("a"), probe.join("b"));
+    for dir in [&a, &b] {
+        fs::create_dir_all(dir).map_err(lake_error(dir, "creating"))?;
+    }
+    let works = exchange(&a, &b).is_ok();
+    fs::remove_dir_all(&probe).map_err(lake_error(&probe, "removing"))?;
+    Ok(works)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -442,6 +458,10 @@ impl Store {
         }
         plans.push(current);
         plans.retain(|plan| plan.len() >= lake.compact_min_files.max(2));
+        if !plans.is_empty() && !can_exchange(lake)? {
+            summary.cannot_compact = true;
+            return Ok(());
+        }
         for plan in plans {
             let batch_id = self.lake_transaction(|tx| {
                 let batch_id = new_batch(tx, lake, "compact")?;

@@ -108,6 +108,14 @@ pub fn publish(store: &mut Store, lake: &LakeOptions) -> anyhow::Result<PublishS
         );
     }
     tracing::info!("{line}");
+    if summary.cannot_compact {
+        tracing::warn!(
+            "{}: small files are due to be merged, but this file system cannot exchange two \
+             directories in one rename (renameat2 RENAME_EXCHANGE), so they stay as they are; \
+             set [lake] compact_after = \"off\" to stop trying",
+            lake.root.display()
+        );
+    }
     Ok(summary)
 }
 
