@@ -1,8 +1,8 @@
 //! The Parquet lake end to end (`rua export --incremental`): two nodes that share some of
 //! the corpus's reports publish in several passes into one directory; a publish killed at
-//! every step and run again; `rua reparse` and a compaction; then the lake read by pyarrow
-//! and by Spark itself (local mode, tests/support/lake_read.py), batch and streaming, whose
-//! figures must equal the databases' own.
+//! its 1st, 2nd, 3rd, 5th, 8th... step and run again; `rua reparse` and a compaction; the
+//! lake read by pyarrow and by Spark itself (local mode, tests/support/lake_read.py), batch
+//! and streaming, whose figures must equal the databases' own.
 
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 
@@ -279,8 +279,8 @@ fn two_nodes_publish_once_through_kills_reparse_and_compaction_and_spark_reads_i
                 + b.count("SELECT count(*) FROM counted_reports")
     );
 
-    // A compaction of node a's two publishes' months: fewer files, the same rows. With Spark,
-    // it runs while a stream watches (below); without, here.
+    // A compaction merges the months where node a's two publishes both have a file: the same
+    // rows after it. With Spark, it runs while a stream watches (below); without, here.
     let compact = |a: &Node| {
         let said = a.publish(&lake, &["--compact-after", "2s"]);
         assert!(said.contains("merged"), "{said}");
