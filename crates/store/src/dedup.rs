@@ -130,7 +130,8 @@ impl Identities {
 }
 
 /// What the database holds, as far as deciding goes: every identity with its content hashes,
-/// per report kind, and the payloads stored (loaded at open, kept up to date by the run).
+/// per report kind, and the payloads stored (read before the first decision of a run that
+/// stores something, kept up to date by the run).
 #[derive(Default)]
 pub(crate) struct Dedup {
     aggregate: Identities,

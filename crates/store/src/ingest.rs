@@ -40,6 +40,9 @@ pub(crate) const COMMIT_RECORDS: usize = 4 * 122_880;
 #[derive(Default)]
 pub(crate) struct State {
     dedup: Dedup,
+    /// Whether `dedup` holds what is stored: read at the first report, reject or payload
+    /// (`Store::ensure_known`), so that a command or run that stores nothing never reads it.
+    is_known: bool,
     next_report_key: i64,
     next_reject_key: i64,
     next_tls_key: i64,
@@ -68,7 +71,9 @@ fn now_micros() -> i64 {
 }
 
 impl Store {
-    pub(crate) fn load_known(&mut self) -> Result<(), StoreError> {
+    /// The next free key of each kind and the last run's id (the identities wait for
+    /// [`Store::ensure_known`]).
+    pub(crate) fn load_keys(&mut self) -> Result<(), StoreError> {
         let st = &mut self.ingest;
         let (reports, rejects, runs, tls, failures): (i64, i64, i64, i64, i64) = self
             .conn
@@ -81,7 +86,18 @@ impl Store {
         st.next_tls_key = tls + 1;
         st.next_failure_key = failures + 1;
         st.run_id = runs;
-        st.dedup.load(&self.conn)
+        Ok(())
+    }
+
+    /// Reads the identities and payload hashes of what is stored, once, before the first
+    /// decision that needs them (nothing of this run is written before it: every write
+    /// follows such a decision).
+    fn ensure_known(&mut self) -> Result<(), StoreError> {
+        if !self.ingest.is_known {
+            self.ingest.dedup.load(&self.conn)?;
+            self.ingest.is_known = true;
+        }
+        Ok(())
     }
 
     /// Records the start of an ingest run.
@@ -166,6 +182,7 @@ impl Store {
     /// Stores a payload that could not be read. Returns false when the same bytes were
     /// rejected before (nothing is written again).
     pub fn reject(&mut self, row: RejectRow, content: Content) -> Result<bool, StoreError> {
+        self.ensure_known()?;
         let is_new = self.ingest.dedup.known_payloads.insert(content.hash);
         self.store_reject(row, content, is_new)
     }
@@ -204,6 +221,7 @@ impl Store {
         hash: impl FnOnce(&mut ContentHasher),
     ) -> Result<blake3::Hash, StoreError> {
         self.roll_back_spill()?;
+        self.ensure_known()?;
         self.ingest.counts.n_payloads += 1;
         self.ingest.counts.bytes_read += content.n_bytes;
         let mut hasher = ContentHasher::default();
@@ -429,6 +447,7 @@ impl Store {
         content: Content,
         origin: &Origin,
     ) -> Result<Outcome, StoreError> {
+        self.ensure_known()?;
         let report_key = parsed.report_key;
         hash_report(&mut parsed.content, report);
         let content_hash = parsed.content.finish();
@@ -562,13 +581,20 @@ impl Store {
     /// A payload whose very bytes were stored as a report before (or seen in this run as one):
     /// counted as a duplicate, without being parsed, of the report it returns. `None` for any
     /// other.
-    pub fn known_report_payload(&mut self, hash: PayloadHash, n_bytes: u64) -> Option<i64> {
+    pub fn known_report_payload(
+        &mut self,
+        hash: PayloadHash,
+        n_bytes: u64,
+    ) -> Result<Option<i64>, StoreError> {
+        self.ensure_known()?;
         let st = &mut self.ingest;
-        let of = *st.dedup.known_report_payloads.get(&hash)?;
+        let Some(&of) = st.dedup.known_report_payloads.get(&hash) else {
+            return Ok(None);
+        };
         st.counts.n_payloads += 1;
         st.counts.n_duplicates += 1;
         st.counts.bytes_read += n_bytes;
-        Some(of)
+        Ok(Some(of))
     }
 
     /// Stores a report parsed apart, unless it is a duplicate. `parsed` is left empty, ready

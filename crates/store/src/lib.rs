@@ -271,7 +271,7 @@ impl Store {
                 .conn
                 .register_table_function::<duckdb::vtab::arrow::ArrowVTab>("rua_batch")
                 .map_err(StoreError::db("registering the batch table function"))?;
-            store.load_known()?;
+            store.load_keys()?;
         }
         Ok(store)
     }

@@ -219,7 +219,7 @@ impl<'a> Ingest<'a> {
     ) -> Result<(), IngestError> {
         // The same bytes again (a file or mail read before): a duplicate without parsing.
         let hash = PayloadHash::of(&bytes);
-        if let Some(of) = self.store.known_report_payload(hash, bytes.len() as u64) {
+        if let Some(of) = self.store.known_report_payload(hash, bytes.len() as u64)? {
             tracing::debug!("{prov}: already stored as report #{of}");
             return Ok(());
         }
