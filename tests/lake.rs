@@ -94,6 +94,29 @@ impl Node {
         String::from_utf8_lossy(&out.stderr).into_owned()
     }
 
+    /// Publishes, killed (aborted) at its 1st, 2nd, 3rd, 5th, 8th... step (a commit, a file
+    /// written, renamed or exchanged) and run again, each run first finishing what the
+    /// killed one left, until a run gets to its end; returns the number of kills.
+    fn publish_killed(&self, lake: &Path, extra: &[&str]) -> u32 {
+        let (mut kill_at, mut next) = (1u32, 2u32);
+        let mut kills = 0;
+        loop {
+            let mut args = self.args(&["export", "--incremental", "-o", lake.to_str().unwrap()]);
+            args.extend_from_slice(extra);
+            let out = rua_command(&self.db, &args)
+                .env("RUA_LAKE_KILL_AT", kill_at.to_string())
+                .output()
+                .unwrap();
+            if out.status.success() {
+                return kills;
+            }
+            assert_eq!(out.status.code(), None, "killed, not failed: {out:?}");
+            kills += 1;
+            (kill_at, next) = (next, kill_at + next);
+            assert!(kills < 30, "the publish never finished");
+        }
+    }
+
     /// Records and messages, as `report_records` counts them.
     fn totals(&self) -> (i64, i64) {
         let row = &sql(
@@ -222,27 +245,9 @@ fn two_nodes_publish_once_through_kills_reparse_and_compaction_and_spark_reads_i
     more.extend(below("smtp_tls"));
     more.extend(below("forensic"));
     b.ingest(&more);
-    let (mut kill_at, mut next) = (1, 2);
-    let mut kills = 0;
-    loop {
-        let mut command = rua_command(
-            &b.db,
-            &b.args(&["export", "--incremental", "-o", lake.to_str().unwrap()]),
-        );
-        let out = command
-            .env("RUA_LAKE_KILL_AT", kill_at.to_string())
-            .output()
-            .unwrap();
-        if out.status.success() {
-            break;
-        }
-        assert_eq!(out.status.code(), None, "killed, not failed: {out:?}");
-        kills += 1;
-        (kill_at, next) = (next, kill_at + next);
-        assert!(kills < 30, "the publish never finished");
-    }
+    let kills = b.publish_killed(&lake, &[]);
     assert!(kills >= 6, "only {kills} kills");
-    eprintln!("node b's publish was killed {kills} times, up to step {kill_at}");
+    eprintln!("node b's publish was killed {kills} times");
     assert_eq!(
         b.count("SELECT count(*) FROM lake_batches WHERE state <> 'done'"),
         0
@@ -369,6 +374,57 @@ fn two_nodes_publish_once_through_kills_reparse_and_compaction_and_spark_reads_i
     );
     let read = read_lake(&lake, &["pyarrow"]);
     assert_lake_matches(&read, &[&a, &b], "pyarrow after the compaction");
+}
+
+#[test]
+fn a_compaction_killed_at_any_step_leaves_every_row_once() {
+    let Some(corpus) = rua_testkit::corpus() else {
+        return;
+    };
+    if !have("pyarrow", "pyarrow", false) {
+        return;
+    }
+    let dir = TempDir::new("lake-compact");
+    let lake = dir.0.join("lake");
+    let a = Node::new(&dir.0, "a");
+    let aggregate = corpus.join("aggregate");
+    let files: Vec<PathBuf> = rua_testkit::files_below(&aggregate)
+        .into_iter()
+        .map(|p| aggregate.join(p))
+        .collect();
+    // Two publishes of alternate files, so that most months have a file of each.
+    let (even, odd): (Vec<_>, Vec<_>) = files
+        .iter()
+        .cloned()
+        .enumerate()
+        .partition(|(i, _)| i % 2 == 0);
+    for half in [even, odd] {
+        a.ingest(&half.into_iter().map(|(_, p)| p).collect::<Vec<_>>());
+        a.publish(&lake, &[]);
+    }
+    let (before, _) = lake_files(&a, &lake);
+    let kills = a.publish_killed(&lake, &["--compact-after", "0s"]);
+    assert!(kills >= 6, "only {kills} kills");
+    eprintln!("the compaction was killed {kills} times");
+    assert_eq!(
+        a.count("SELECT count(*) FROM lake_batches WHERE state <> 'done'"),
+        0
+    );
+    assert!(a.count("SELECT count(*) FROM lake_batches WHERE kind = 'compact'") > 0);
+    let (recorded, on_disk) = lake_files(&a, &lake);
+    assert_eq!(recorded, on_disk);
+    assert!(
+        recorded.len() < before.len(),
+        "{} files, were {}",
+        recorded.len(),
+        before.len()
+    );
+    assert!(
+        !lake.join("_rua_staging/a").exists()
+            || rua_testkit::files_below(&lake.join("_rua_staging/a")).is_empty()
+    );
+    let read = read_lake(&lake, &["pyarrow"]);
+    assert_lake_matches(&read, &[&a], "pyarrow after the killed compaction");
 }
 
 #[test]
