@@ -251,7 +251,7 @@ fn daily_allocation_is_proportional_and_exact() {
 }
 
 /// Whether python3 can import `module` (outside CI a missing module skips the test).
-fn python_has(module: &str) -> bool {
+fn have_python(module: &str) -> bool {
     common::available(&format!("python3 {module}"), common::python_has(module))
 }
 
@@ -272,7 +272,7 @@ fn python(script: &str, args: &[&str]) -> String {
 
 #[test]
 fn exports_read_back_by_pyarrow_agree_with_the_database() {
-    if !python_has("pyarrow") {
+    if !have_python("pyarrow") {
         return;
     }
     let dir = TempDir::new("export");
@@ -404,7 +404,7 @@ print(t.num_rows, sum(t.column("message_count").to_pylist()), "day" in t.column_
 
 #[test]
 fn the_database_opens_in_another_duckdb_client_with_views_and_macros() {
-    if !python_has("duckdb") {
+    if !have_python("duckdb") {
         return;
     }
     let dir = TempDir::new("client");

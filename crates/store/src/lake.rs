@@ -26,7 +26,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
-use crate::query::{Param, Value};
 use crate::{Store, StoreError};
 
 /// The datasets of a lake, each with the kind of report its rows come from and the query
@@ -145,10 +144,11 @@ fn modified_ms(metadata: &fs::Metadata) -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(lake_error(dir, "syncing directory"))
+/// Makes a file, or a directory's entries, durable.
+fn sync(path: &Path) -> Result<(), StoreError> {
+    fs::File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(lake_error(path, "syncing"))
 }
 
 /// A test hook: with `RUA_LAKE_KILL_AT=n`, the process aborts at the n-th step of a publish
@@ -227,11 +227,11 @@ impl Store {
         }
         self.check_lake(lake)?;
         let mut summary = PublishSummary::default();
-        for row in self
-            .query(include_str!("../../../sql/lake/unfinished.sql"), &[])?
-            .rows
-        {
-            let (batch_id, kind) = (int(&row[0]), text(&row[1]));
+        let unfinished: Vec<(i64, String)> =
+            self.lake_rows(include_str!("../../../sql/lake/unfinished.sql"), [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        for (batch_id, kind) in unfinished {
             if kind == "compact" {
                 self.finish_compaction(lake, batch_id, &mut summary)?;
             } else {
@@ -241,8 +241,11 @@ impl Store {
             }
             summary.resumed_batches += 1;
         }
-        let changed =
-            groups_of(&self.query(include_str!("../../../sql/lake/changed_groups.sql"), &[])?);
+        let changed = self.lake_rows(
+            include_str!("../../../sql/lake/changed_groups.sql"),
+            [],
+            group,
+        )?;
         if !changed.is_empty() {
             self.write_groups(lake, &changed, &Place::Live, &mut summary)?;
             summary.rewritten_groups = changed.len() as u64;
@@ -280,11 +283,11 @@ impl Store {
     /// (its files would be missing from the other lake, or collide with another node's).
     fn check_lake(&self, lake: &LakeOptions) -> Result<(), StoreError> {
         let path = lake.root.to_string_lossy();
-        for row in self
-            .query(include_str!("../../../sql/lake/batches.sql"), &[])?
-            .rows
-        {
-            let (published_to, node) = (text(&row[0]), text(&row[1]));
+        let published: Vec<(String, String)> =
+            self.lake_rows(include_str!("../../../sql/lake/batches.sql"), [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        for (published_to, node) in published {
             if published_to != path || node != lake.node {
                 return Err(StoreError::Export(format!(
                     "this database publishes to {published_to} as node {node:?}, not to {path} as {:?}",
@@ -309,11 +312,28 @@ impl Store {
         Ok(value)
     }
 
+    /// The rows of one of the lake's own queries, each read by `row`.
+    fn lake_rows<T>(
+        &self,
+        sql: &str,
+        params: impl duckdb::Params,
+        row: impl FnMut(&duckdb::Row<'_>) -> duckdb::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let context = "reading what was published";
+        let mut stmt = self.conn.prepare(sql).map_err(StoreError::db(context))?;
+        let rows = stmt
+            .query_map(params, row)
+            .map_err(StoreError::db(context))?;
+        rows.collect::<duckdb::Result<Vec<T>>>()
+            .map_err(StoreError::db(context))
+    }
+
     fn batch_groups(&self, batch_id: i64) -> Result<Vec<Group>, StoreError> {
-        Ok(groups_of(&self.query(
+        self.lake_rows(
             include_str!("../../../sql/lake/batch_groups.sql"),
-            &[Param::Int(batch_id)],
-        )?))
+            [batch_id],
+            group,
+        )
     }
 
     fn finish_batch(&mut self, batch_id: i64) -> Result<(), StoreError> {
@@ -352,9 +372,12 @@ impl Store {
                     duckdb::params![batch_id, month],
                 )
                 .map_err(StoreError::db("choosing the reports to write"))?;
-            let kinds = self.query(include_str!("../../../sql/lake/key_kinds.sql"), &[])?;
+            let kinds: Vec<String> =
+                self.lake_rows(include_str!("../../../sql/lake/key_kinds.sql"), [], |r| {
+                    r.get(0)
+                })?;
             for (dataset, kind, source) in DATASETS {
-                if !kinds.rows.iter().any(|row| text(&row[0]) == kind) {
+                if !kinds.iter().any(|k| k == kind) {
                     continue;
                 }
                 let name = file_name(&lake.node, *batch_id);
@@ -436,18 +459,16 @@ impl Store {
         after: Duration,
         summary: &mut PublishSummary,
     ) -> Result<(), StoreError> {
-        let candidates = self.query(
+        let candidates: Vec<(String, i64, i64)> = self.lake_rows(
             include_str!("../../../sql/lake/compact_candidates.sql"),
-            &[
-                Param::Int(after.as_millis() as i64),
-                Param::Int(lake.target_file_bytes as i64),
-            ],
+            [after.as_millis() as i64, lake.target_file_bytes as i64],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
         let mut plans: Vec<Vec<Group>> = Vec::new();
         let mut current: Vec<Group> = Vec::new();
         let mut bytes = 0u64;
-        for row in &candidates.rows {
-            let (month, batch_id, size) = (text(&row[0]), int(&row[1]), int(&row[2]) as u64);
+        for (month, batch_id, size) in candidates {
+            let size = size as u64;
             let same_month = current.first().is_some_and(|(_, m)| *m == month);
             if !same_month || bytes + size > lake.target_file_bytes {
                 plans.push(std::mem::take(&mut current));
@@ -492,16 +513,16 @@ impl Store {
         batch_id: i64,
         summary: &mut PublishSummary,
     ) -> Result<(), StoreError> {
-        let merges = self.query(
+        let merges: Vec<(String, i64, Option<i64>)> = self.lake_rows(
             include_str!("../../../sql/lake/merges.sql"),
-            &[Param::Int(batch_id)],
+            [batch_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
+        let modified_ms = merges.first().and_then(|m| m.2).unwrap_or(0);
         let merged: Vec<Group> = merges
-            .rows
-            .iter()
-            .map(|row| (int(&row[1]), text(&row[0])))
+            .into_iter()
+            .map(|(month, merged, _)| (merged, month))
             .collect();
-        let modified_ms = merges.rows.first().map_or(0, |row| int(&row[2]));
         let groups = self.batch_groups(batch_id)?;
         let place = Place::Exchange {
             merged: &merged,
@@ -538,26 +559,9 @@ fn new_batch(
     .map_err(StoreError::db("starting a publish"))
 }
 
-fn int(value: &Value) -> i64 {
-    match value {
-        Value::Int(i) => *i as i64,
-        _ => 0,
-    }
-}
-
-fn text(value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-fn groups_of(result: &crate::QueryResult) -> Vec<Group> {
-    result
-        .rows
-        .iter()
-        .map(|row| (int(&row[0]), text(&row[1])))
-        .collect()
+/// A (batch, month) row.
+fn group(row: &duckdb::Row<'_>) -> duckdb::Result<Group> {
+    Ok((row.get(0)?, row.get(1)?))
 }
 
 /// Fills in a placed file's size and time.
@@ -566,12 +570,6 @@ fn placed(mut file: LakeFile, path: &Path) -> Result<LakeFile, StoreError> {
     file.bytes = metadata.len() as i64;
     file.modified_ms = modified_ms(&metadata);
     Ok(file)
-}
-
-fn sync_file(path: &Path) -> Result<(), StoreError> {
-    fs::File::open(path)
-        .and_then(|f| f.sync_all())
-        .map_err(lake_error(path, "syncing"))
 }
 
 /// The files in `dir` of the groups' batches, by name.
@@ -615,7 +613,7 @@ fn place_live(
         let target = lake.root.join(&file.path);
         let dir = target.parent().map(Path::to_owned).unwrap_or_default();
         fs::create_dir_all(&dir).map_err(lake_error(&dir, "creating"))?;
-        sync_file(&staged)?;
+        sync(&staged)?;
         fs::rename(&staged, &target).map_err(lake_error(&target, "renaming into place"))?;
         step();
         if !dirs.contains(&dir) {
@@ -638,7 +636,7 @@ fn place_live(
         }
     }
     for dir in &dirs {
-        sync_dir(dir)?;
+        sync(dir)?;
     }
     Ok(written)
 }
@@ -699,10 +697,10 @@ fn place_exchange(
                     })
                     .map_err(lake_error(&target, "syncing"))?;
             }
-            sync_dir(&swap)?;
+            sync(&swap)?;
             exchange(&swap, &live)?;
             step();
-            sync_dir(live.parent().unwrap_or(&live))?;
+            sync(live.parent().unwrap_or(&live))?;
             fs::remove_dir_all(&swap).map_err(lake_error(&swap, "removing"))?;
         }
     }
