@@ -836,7 +836,7 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
     // The next run that writes applies migrations 3 to 9, and every payload is still
     // there; the reports stored before have no payload hash until they are parsed again.
     rua_ok(&db, &["ingest", &inputs[0]], REJECTS);
-    assert_eq!(number(&db, "SELECT max(version) FROM schema_version"), 10);
+    assert_eq!(number(&db, "SELECT max(version) FROM schema_version"), 11);
     // Records stored before migration 8 get their DKIM signer from `rua enrich` (in
     // batches), the same as the ingest finds.
     assert_eq!(number(&db, "SELECT count(dkim_signer) FROM records"), 0);
@@ -933,5 +933,197 @@ fn reparse_moves_a_reject_that_now_parses_into_reports() {
         sql(&db, "SELECT org_name, source, n_messages FROM reports"),
         [["GMX", "old-mailbox", "11"]]
     );
+    assert_no_partial_report(&db);
+}
+
+/// Every value a reporter wrote, as each record, DKIM and SPF result and override reason
+/// holds it: (kind, organization, report ID, begin, record, result, raw values...).
+type RawRow = Vec<Option<String>>;
+
+/// The raw values of every aggregate report below `dir`, by the parser alone.
+fn parsed_raw_values(dir: &Path) -> std::collections::BTreeSet<RawRow> {
+    let s = |v: &str| Some(v.to_owned());
+    let o = |v: Option<&str>| v.map(str::to_owned);
+    let mut rows = std::collections::BTreeSet::new();
+    for (report, records) in common::walk(dir).parsed {
+        let row = |kind: &str, i: usize, j: Option<usize>, values: &[Option<&str>]| -> RawRow {
+            let mut row = vec![
+                s(kind),
+                o(report.org_name.as_deref()),
+                s(&report.report_id),
+                s(&report.begin_raw),
+            ];
+            row.push(Some(i.to_string()));
+            row.push(j.map(|j| j.to_string()));
+            row.extend(values.iter().map(|v| o(*v)));
+            row.resize(13, None);
+            row
+        };
+        for (i, r) in records.iter().enumerate() {
+            rows.insert(row(
+                "record",
+                i,
+                None,
+                &[
+                    Some(&r.source_ip_raw),
+                    r.disposition.raw.as_deref(),
+                    r.dkim_verdict.raw.as_deref(),
+                    r.spf_verdict.raw.as_deref(),
+                    r.header_from.as_deref(),
+                    r.envelope_from.as_deref(),
+                    r.envelope_to.as_deref(),
+                ],
+            ));
+            for (j, d) in r.dkim.iter().enumerate() {
+                rows.insert(row(
+                    "dkim",
+                    i,
+                    Some(j),
+                    &[d.domain.as_deref(), d.result.raw.as_deref()],
+                ));
+            }
+            for (j, f) in r.spf.iter().enumerate() {
+                rows.insert(row(
+                    "spf",
+                    i,
+                    Some(j),
+                    &[
+                        f.domain.as_deref(),
+                        f.scope.raw.as_deref(),
+                        f.result.raw.as_deref(),
+                    ],
+                ));
+            }
+            for (j, reason) in r.reasons.iter().enumerate() {
+                rows.insert(row("reason", i, Some(j), &[reason.kind.raw.as_deref()]));
+            }
+        }
+    }
+    rows
+}
+
+/// The same, as the database's `*_raw` columns show them.
+fn stored_raw_values(db: &Path) -> std::collections::BTreeSet<RawRow> {
+    // Columns named c00 to c12, so that each row's values (a JSON object's, by name) come
+    // in order.
+    let query = "
+        SELECT 'record' AS c00, r.org_name AS c01, r.report_id AS c02, r.begin_raw AS c03,
+               t.record_index::VARCHAR AS c04, NULL AS c05, t.source_ip_raw AS c06, t.disposition_raw AS c07,
+               t.dkim_verdict_raw AS c08, t.spf_verdict_raw AS c09, t.header_from_raw AS c10,
+               t.envelope_from_raw AS c11, t.envelope_to_raw AS c12
+        FROM records t JOIN reports r USING (report_key)
+        UNION ALL
+        SELECT 'dkim', r.org_name, r.report_id, r.begin_raw, t.record_index::VARCHAR, t.result_index::VARCHAR,
+               t.domain_raw, t.result_raw, NULL, NULL, NULL, NULL, NULL
+        FROM dkim_results t JOIN reports r USING (report_key)
+        UNION ALL
+        SELECT 'spf', r.org_name, r.report_id, r.begin_raw, t.record_index::VARCHAR, t.result_index::VARCHAR,
+               t.domain_raw, t.scope_raw, t.result_raw, NULL, NULL, NULL, NULL
+        FROM spf_results t JOIN reports r USING (report_key)
+        UNION ALL
+        SELECT 'reason', r.org_name, r.report_id, r.begin_raw, t.record_index::VARCHAR, t.reason_index::VARCHAR,
+               t.reason_type_raw, NULL, NULL, NULL, NULL, NULL, NULL
+        FROM override_reasons t JOIN reports r USING (report_key)";
+    let out = rua_ok(db, &["sql", "--format", "json", query], OK);
+    let rows: Vec<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_slice(&out.stdout).unwrap();
+    rows.into_iter()
+        .map(|row| {
+            assert!(row.keys().is_sorted() && row.len() == 13);
+            row.into_values()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+/// Asserts two sets of raw rows are equal, showing a few of the differences.
+fn assert_same_raw(
+    found: &std::collections::BTreeSet<RawRow>,
+    expected: &std::collections::BTreeSet<RawRow>,
+) {
+    let missing: Vec<_> = expected.difference(found).take(5).collect();
+    let extra: Vec<_> = found.difference(expected).take(5).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, not expected {extra:?}"
+    );
+}
+
+/// The record-level tables keep a reporter's text only where it differs from the normalized
+/// value (migration 11), and their `*_raw` columns still show exactly what the reporter
+/// wrote: for every record, DKIM and SPF result and override reason of the corpus, after an
+/// ingest, after `rua reparse`, and after migrating a database whose tables kept every raw
+/// value (schema version 10).
+#[test]
+fn every_raw_value_reads_back_exactly_though_only_differences_are_stored() {
+    let Some(corpus) = corpus() else { return };
+    let dir = TempDir::new("raw-values");
+    let db = dir.db();
+    let aggregate = corpus.join("aggregate");
+    rua_ok(
+        &db,
+        &["ingest", "--no-enrich", aggregate.to_str().unwrap()],
+        REJECTS,
+    );
+    let expected = parsed_raw_values(&aggregate);
+    assert!(expected.len() > 70_000, "{}", expected.len());
+    assert_same_raw(&stored_raw_values(&db), &expected);
+    // Most values are the normalized ones, and are not stored twice; the exceptions are.
+    let stored =
+        "SELECT count(*), count(source_ip_raw_if_different), count(disposition_raw_if_different),
+                         count(header_from_raw_if_different) FROM records";
+    let counts: Vec<i64> = sql(&db, stored)[0]
+        .iter()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert!(
+        counts[0] > 20_000 && counts[1..].iter().all(|n| *n * 100 < counts[0]),
+        "{counts:?}"
+    );
+    let spelled = "SELECT count(*) FROM dkim_results WHERE domain_raw_if_different IS NOT NULL
+                     AND domain_raw <> domain AND lower(domain_raw) = domain";
+    assert!(
+        number(&db, spelled) > 0,
+        "some DKIM domain is written in capitals in the corpus"
+    );
+
+    rua_ok(&db, &["reparse"], OK);
+    assert_same_raw(&stored_raw_values(&db), &expected);
+
+    // Back to schema version 10, each raw value in a column of its own, then migrated again.
+    let mut downgrade = String::new();
+    for (table, stored) in [
+        ("records", "source_ip_raw_if_different, disposition_raw_if_different, dkim_verdict_raw_if_different,
+                     spf_verdict_raw_if_different, header_from_raw_if_different,
+                     envelope_from_raw_if_different, envelope_to_raw_if_different"),
+        ("dkim_results", "domain_raw_if_different, result_raw_if_different"),
+        ("spf_results", "domain_raw_if_different, scope_raw_if_different, result_raw_if_different"),
+        ("override_reasons", "reason_type_raw_if_different"),
+    ] {
+        downgrade += &format!(
+            "CREATE TABLE {table}_10 AS SELECT * EXCLUDE ({stored}) FROM {table};
+             DROP TABLE {table}; ALTER TABLE {table}_10 RENAME TO {table};"
+        );
+    }
+    downgrade += "DELETE FROM schema_version WHERE version > 10";
+    rua_ok(&db, &["sql", "--write", &downgrade], OK);
+    assert_eq!(
+        number(
+            &db,
+            "SELECT count(*) FROM information_schema.columns WHERE column_name LIKE '%_raw_if_different'"
+        ),
+        0
+    );
+    rua_ok(&db, &["enrich", "--offline"], OK);
+    assert_eq!(number(&db, "SELECT max(version) FROM schema_version"), 11);
+    assert_eq!(
+        sql(&db, stored)[0]
+            .iter()
+            .map(|n| n.parse().unwrap())
+            .collect::<Vec<i64>>(),
+        counts
+    );
+    assert_same_raw(&stored_raw_values(&db), &expected);
     assert_no_partial_report(&db);
 }

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/migrations/0008_enrich.sql"),
     include_str!("../../../sql/migrations/0009_alerts.sql"),
     include_str!("../../../sql/migrations/0010_lake.sql"),
+    include_str!("../../../sql/migrations/0011_raw_if_different.sql"),
 ];
 const VIEWS: &str = include_str!("../../../sql/views.sql");
 

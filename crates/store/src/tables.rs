@@ -14,6 +14,7 @@ use rua_align::normalize as normalize_domain;
 use rua_report::aggregate::{DkimResult, OverrideReason, Record, Report, SpfResult, Warning};
 use rua_report::failure::FailureReport;
 use rua_report::smtp_tls::{FailureDetail, TlsPolicy, TlsReport, Warning as TlsWarning};
+use rua_report::{Coded, Vocabulary};
 
 use crate::columns::{Columns, Kind};
 use crate::{Content, Origin, RejectRow};
@@ -196,21 +197,14 @@ table! {
         report_key: int64(Some(key)),
         record_index: int32(Some(index)),
         source_ip: display(r.source_ip),
-        source_ip_raw: text(Some(&r.source_ip_raw)),
         source_network: display(r.source_ip.map(Network)),
         message_count: int64(n64(r.count)),
         disposition: text(r.disposition.as_str()),
-        disposition_raw: text(r.disposition.raw.as_deref()),
         dkim_verdict: text(r.dkim_verdict.as_str()),
-        dkim_verdict_raw: text(r.dkim_verdict.raw.as_deref()),
         spf_verdict: text(r.spf_verdict.as_str()),
-        spf_verdict_raw: text(r.spf_verdict.raw.as_deref()),
         header_from: text(d.header_from.as_deref()),
-        header_from_raw: text(r.header_from.as_deref()),
         envelope_from: text(d.envelope_from.as_deref()),
-        envelope_from_raw: text(r.envelope_from.as_deref()),
         envelope_to: text(d.envelope_to.as_deref()),
-        envelope_to_raw: text(r.envelope_to.as_deref()),
         header_from_org: text(d.header_from.as_deref().map(rua_align::organizational_domain)),
         n_dkim_results: int32(Some(i32_of(r.dkim.len()))),
         n_spf_results: int32(Some(i32_of(r.spf.len()))),
@@ -221,37 +215,44 @@ table! {
         spf_aligned_relaxed: bool(d.alignment.is_spf_aligned_relaxed),
         spf_aligned_strict: bool(d.alignment.is_spf_aligned_strict),
         dkim_signer: text(d.dkim_signer.as_deref()),
+        source_ip_raw_if_different: text(ip_raw_if_different(&r.source_ip_raw, r.source_ip)),
+        disposition_raw_if_different: text(coded_raw_if_different(&r.disposition)),
+        dkim_verdict_raw_if_different: text(coded_raw_if_different(&r.dkim_verdict)),
+        spf_verdict_raw_if_different: text(coded_raw_if_different(&r.spf_verdict)),
+        header_from_raw_if_different: text(raw_if_different(r.header_from.as_deref(), d.header_from.as_deref())),
+        envelope_from_raw_if_different: text(raw_if_different(r.envelope_from.as_deref(), d.envelope_from.as_deref())),
+        envelope_to_raw_if_different: text(raw_if_different(r.envelope_to.as_deref(), d.envelope_to.as_deref())),
     }
 }
 
 table! {
     DKIM_RESULTS = "dkim_results",
-    fn push_dkim(key: i64, record: i32, i: usize, d: &DkimResult) {
+    fn push_dkim(key: i64, record: i32, i: usize, d: &DkimResult, domain: Option<Cow<'_, str>>) {
         report_key: int64(Some(key)),
         record_index: int32(Some(record)),
         result_index: int32(Some(i32_of(i))),
-        domain: text(d.domain.as_deref().map(normalize_domain).as_deref()),
-        domain_raw: text(d.domain.as_deref()),
+        domain: text(domain.as_deref()),
         selector: text(d.selector.as_deref()),
         result: text(d.result.as_str()),
-        result_raw: text(d.result.raw.as_deref()),
         human_result: text(d.human_result.as_deref()),
+        domain_raw_if_different: text(raw_if_different(d.domain.as_deref(), domain.as_deref())),
+        result_raw_if_different: text(coded_raw_if_different(&d.result)),
     }
 }
 
 table! {
     SPF_RESULTS = "spf_results",
-    fn push_spf(key: i64, record: i32, i: usize, f: &SpfResult) {
+    fn push_spf(key: i64, record: i32, i: usize, f: &SpfResult, domain: Option<Cow<'_, str>>) {
         report_key: int64(Some(key)),
         record_index: int32(Some(record)),
         result_index: int32(Some(i32_of(i))),
-        domain: text(f.domain.as_deref().map(normalize_domain).as_deref()),
-        domain_raw: text(f.domain.as_deref()),
+        domain: text(domain.as_deref()),
         scope: text(f.scope.as_str()),
-        scope_raw: text(f.scope.raw.as_deref()),
         result: text(f.result.as_str()),
-        result_raw: text(f.result.raw.as_deref()),
         human_result: text(f.human_result.as_deref()),
+        domain_raw_if_different: text(raw_if_different(f.domain.as_deref(), domain.as_deref())),
+        scope_raw_if_different: text(coded_raw_if_different(&f.scope)),
+        result_raw_if_different: text(coded_raw_if_different(&f.result)),
     }
 }
 
@@ -262,8 +263,8 @@ table! {
         record_index: int32(Some(record)),
         reason_index: int32(Some(i32_of(i))),
         reason_type: text(reason.kind.as_str()),
-        reason_type_raw: text(reason.kind.raw.as_deref()),
         comment: text(reason.comment.as_deref()),
+        reason_type_raw_if_different: text(coded_raw_if_different(&reason.kind)),
     }
 }
 
@@ -442,6 +443,54 @@ table! {
     }
 }
 
+/// The reporter's text where it is not the normalized value, else None: the table's
+/// generated `*_raw` column shows `*_raw_if_different`, else the normalized value
+/// (migration 0011). rua derives each normalized value from the raw one, so a normalized
+/// value never stands without its raw text (which this could not keep).
+fn raw_if_different<'a>(raw: Option<&'a str>, normalized: Option<&str>) -> Option<&'a str> {
+    debug_assert!(
+        raw.is_some() || normalized.is_none(),
+        "a normalized value without raw text"
+    );
+    raw.filter(|raw| Some(*raw) != normalized)
+}
+
+/// [`raw_if_different`] for an enumerated value (`Pass` is kept, `pass` is not).
+fn coded_raw_if_different<T: Vocabulary>(coded: &Coded<T>) -> Option<&str> {
+    raw_if_different(coded.raw.as_deref(), coded.as_str())
+}
+
+/// [`raw_if_different`] for a source address: the reporter's text unless it is the address's
+/// canonical text (what `source_ip` holds), formatted on the stack.
+fn ip_raw_if_different(raw: &str, ip: Option<std::net::IpAddr>) -> Option<&str> {
+    /// Room for the longest address text (an IPv6 address with an embedded IPv4 one).
+    struct Text {
+        bytes: [u8; 48],
+        len: usize,
+    }
+    impl std::fmt::Write for Text {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            let end = self.len + s.len();
+            self.bytes
+                .get_mut(self.len..end)
+                .ok_or(std::fmt::Error)?
+                .copy_from_slice(s.as_bytes());
+            self.len = end;
+            Ok(())
+        }
+    }
+    let Some(ip) = ip else {
+        return Some(raw);
+    };
+    let mut text = Text {
+        bytes: [0; 48],
+        len: 0,
+    };
+    let is_same = std::fmt::Write::write_fmt(&mut text, format_args!("{ip}")).is_ok()
+        && text.bytes.get(..text.len) == Some(raw.as_bytes());
+    (!is_same).then_some(raw)
+}
+
 /// Values one per line, or none when there are none.
 fn lines(values: &[String]) -> Option<String> {
     (!values.is_empty()).then(|| values.join("\n"))
@@ -592,10 +641,12 @@ impl Rows {
     pub(crate) fn push_record(&mut self, key: i64, index: i32, r: &Record) {
         push_record_row(&mut self.records, key, index, r, &Derived::of(r));
         for (i, d) in r.dkim.iter().enumerate() {
-            push_dkim(&mut self.dkim_results, key, index, i, d);
+            let domain = d.domain.as_deref().map(normalize_domain);
+            push_dkim(&mut self.dkim_results, key, index, i, d, domain);
         }
         for (i, f) in r.spf.iter().enumerate() {
-            push_spf(&mut self.spf_results, key, index, i, f);
+            let domain = f.domain.as_deref().map(normalize_domain);
+            push_spf(&mut self.spf_results, key, index, i, f, domain);
         }
         for (i, reason) in r.reasons.iter().enumerate() {
             push_reason(&mut self.override_reasons, key, index, i, reason);

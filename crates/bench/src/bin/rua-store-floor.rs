@@ -12,10 +12,12 @@ use std::time::Instant;
 use rua_store::{INGESTED_TABLES as TABLES, OpenOptions, Param, Store, StoreError, Value};
 
 const SQL: &str = include_str!("../../../../sql/bench/store_floor.sql");
+const COLUMNS: &str = include_str!("../../../../sql/store/column_types.sql");
 
 /// The statements of one section of `SQL` (`-- attach`, `-- setup`, `-- count` or
-/// `-- timed`, the first word of its heading), each once per table when it names `{table}`.
-fn statements(section: &str) -> Vec<String> {
+/// `-- timed`, the first word of its heading), each once per table when it names `{table}`
+/// (and its stored columns, from `columns`, for `{columns}`).
+fn statements(section: &str, columns: &[String]) -> Vec<String> {
     let mut in_section = false;
     let mut out = Vec::new();
     for line in SQL.lines() {
@@ -27,7 +29,12 @@ fn statements(section: &str) -> Vec<String> {
             }
         } else if in_section && !line.is_empty() {
             match line.contains("{table}") {
-                true => out.extend(TABLES.iter().map(|t| line.replace("{table}", t))),
+                true => out.extend(
+                    TABLES
+                        .iter()
+                        .zip(columns)
+                        .map(|(t, c)| line.replace("{table}", t).replace("{columns}", c)),
+                ),
                 false => out.push(line.to_owned()),
             }
         }
@@ -42,6 +49,13 @@ fn run(ingested: &str, new: &Path, threads: i64) -> Result<(i128, f64), StoreErr
         ..OpenOptions::default()
     };
     let store = Store::open(new, &options)?;
+    let mut columns = Vec::new();
+    for table in TABLES {
+        let names = store.query(COLUMNS, &[Param::Text(table.to_owned())])?;
+        let names: Vec<String> = names.rows.iter().map(|r| r[0].to_string()).collect();
+        columns.push(names.join(", "));
+    }
+    let statements = |section| statements(section, &columns);
     for sql in statements("attach") {
         store.query(&sql, &[Param::Text(ingested.to_owned())])?;
     }
@@ -87,13 +101,19 @@ mod tests {
 
     #[test]
     fn each_section_has_its_statements_once_per_table() {
+        let columns: Vec<String> = TABLES.iter().map(|t| format!("{t}_a, {t}_b")).collect();
+        let statements = |section| statements(section, &columns);
         assert_eq!(statements("attach"), ["ATTACH ? AS source (READ_ONLY);"]);
         let setup = statements("setup");
         assert_eq!(setup.len(), TABLES.len());
+        assert!(setup[0].contains("SELECT reports_a, reports_b FROM source.reports"));
         assert_eq!(statements("count").len(), TABLES.len());
         let timed = statements("timed");
         assert_eq!(timed.len(), 1 + TABLES.len() + 2);
-        assert!(timed[1].contains("main.reports") && timed[1].contains("held_reports"));
+        assert!(
+            timed[1].contains("main.reports (reports_a, reports_b)")
+                && timed[1].contains("held_reports")
+        );
         let all = [setup, timed].concat();
         assert!(all.iter().all(|s| !s.contains('{') && !s.starts_with("--")));
     }
