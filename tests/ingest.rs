@@ -1127,3 +1127,29 @@ fn every_raw_value_reads_back_exactly_though_only_differences_are_stored() {
     assert_same_raw(&stored_raw_values(&db), &expected);
     assert_no_partial_report(&db);
 }
+
+/// Every run has its row in `ingest_runs`, whether it stores something (the row goes in
+/// before its first write) or nothing (the row and its outcome go in at its end, in one
+/// transaction).
+#[test]
+fn every_run_is_recorded_whether_or_not_it_stores_anything() {
+    let dir = TempDir::new("runs");
+    let db = dir.db();
+    ingest_samples(&db);
+    let empty = dir.0.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    rua_ok(&db, &["ingest", empty.to_str().unwrap()], OK);
+    rua_ok(&db, &["ingest", empty.to_str().unwrap()], OK);
+    let runs = sql(
+        &db,
+        "SELECT run_id, status, n_payloads > 0, n_reports_new > 0, started_at <= finished_at, duration_ms >= 0
+         FROM ingest_runs ORDER BY run_id",
+    );
+    let n = runs.len();
+    assert!(n >= 3, "{runs:?}");
+    assert_eq!(runs[0][1..], ["rejects", "true", "true", "true", "true"]);
+    for (i, run) in runs[n - 2..].iter().enumerate() {
+        assert_eq!(run[0], (n - 1 + i).to_string());
+        assert_eq!(run[1..], ["ok", "false", "false", "true", "true"]);
+    }
+}

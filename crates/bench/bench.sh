@@ -29,8 +29,8 @@ cd "$(dirname "$0")/../.."
 BIN="$CARGO_TARGET_DIR/release"
 DATA="$CARGO_TARGET_DIR/bench-data"
 TIME=/usr/bin/time
-if [ ! -x "$TIME" ]; then
-  apt-get install -y -qq time >/dev/null
+if [ ! -x "$TIME" ] || ! command -v strace >/dev/null; then
+  apt-get install -y -qq time strace >/dev/null
 fi
 
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
@@ -116,24 +116,51 @@ db="$DATA/ingest.duckdb"; rm -f "$db" "$db.wal"
 find "$TYPICAL_DIR" "$BIG_XML" -type f -exec cat {} + > /dev/null
 read -r s rss < <(measure "$BIN/rua" --db "$db" --quiet ingest "$TYPICAL_DIR")
 n_records=$("$BIN/rua" --db "$db" sql --format csv "SELECT sum(n_records) FROM reports" | tail -1)
+typical_s=$s
 row "ingest $TYPICAL typical reports (gz+zip)" "${s}s" "$(rate "$TYPICAL" "$s") rep/s" "$(mb "$rss") MiB"
 row "  ... records" "" "$(rate "$n_records" "$s") rec/s" ""
 # The same files again (a cron run over a Maildir): every payload is a duplicate.
 read -r s rss < <(measure "$BIN/rua" --db "$db" --quiet ingest "$TYPICAL_DIR")
 row "  the same again (all duplicates)" "${s}s" "$(rate "$TYPICAL" "$s") rep/s" "$(mb "$rss") MiB"
-store_floor() { # the same rows stored by DuckDB alone, with both cores (see rua-store-floor)
+x_of() { awk -v a="$1" -v b="$2" 'BEGIN { printf "x%.2f", (b > 0 ? a / b : 0) }'; }
+store_floor() { # N UNIT RUA_SECONDS: the same rows stored by DuckDB alone, both cores (rua-store-floor)
   local floor="$DATA/floor.duckdb" n s
   rm -f "$floor" "$floor.wal"
   read -r n s < <("$BIN/rua-store-floor" "$db" "$floor" 2)
   rm -f "$floor" "$floor.wal"
   row "  store floor (DuckDB alone, $n rows)" "${s}s" "$(rate "$1" "$s") $2" ""
+  row "  rua: $(x_of "$3" "$s") of the store floor" "" "" ""
 }
-store_floor "$TYPICAL" rep/s
+store_floor "$TYPICAL" rep/s "$typical_s"
 rm -f "$db" "$db.wal"
 read -r s rss < <(measure "$BIN/rua" --db "$db" --quiet ingest "$BIG_XML")
 row "ingest one $BIG-record report" "${s}s" "$(rate "$BIG" "$s") rec/s" "$(mb "$rss") MiB"
-store_floor "$BIG" rec/s
+row "  rua: $(x_of "$s" "$floor_s") of the parse floor (streamed)" "" "" ""
+store_floor "$BIG" rec/s "$s"
 rm -f "$db" "$db.wal"
+
+# --- the fixed cost of a run: the real reports of ../shared/corpus into a new database, then
+# an ingest that finds nothing new (a cron run on a quiet day), with its fsyncs (strace).
+CORPUS_AGGREGATE="${RUA_CORPUS:-../shared/corpus}/aggregate"
+if [ -d "$CORPUS_AGGREGATE" ]; then
+  best_of() { # N COMMAND...: the fastest of N runs, "seconds rss"
+    local n=$1 best="999999 0"; shift
+    for _ in $(seq "$n"); do
+      read -r s rss < <("$@")
+      if awk -v a="$s" -v b="${best% *}" 'BEGIN { exit !(a < b) }'; then best="$s $rss"; fi
+    done
+    echo "$best"
+  }
+  fresh_corpus() { rm -f "$db" "$db.wal"; measure "$BIN/rua" --db "$db" --quiet ingest "$CORPUS_AGGREGATE"; }
+  read -r s rss < <(best_of 3 fresh_corpus)
+  row "corpus ($(find "$CORPUS_AGGREGATE" -type f | wc -l) files) into a new db; goal 0.3 s" "${s}s" "" "$(mb "$rss") MiB"
+  mkdir -p "$DATA/nothing"
+  read -r s rss < <(best_of 5 measure "$BIN/rua" --db "$db" --quiet ingest "$DATA/nothing")
+  n_fsync=$(strace -f -c -e trace=fsync,fdatasync "$BIN/rua" --db "$db" --quiet ingest "$DATA/nothing" 2>&1 >/dev/null \
+    | awk '$NF == "total" { print $4 }')
+  row "ingest, nothing new; goal 50 ms, 3 fsyncs" "${s}s" "$n_fsync fsyncs" "$(mb "$rss") MiB"
+  rm -f "$db" "$db.wal"
+fi
 
 # The same ingest without the enrichment after the commit: what enrichment adds per report.
 rm -f "$db" "$db.wal"

@@ -49,6 +49,11 @@ pub(crate) struct State {
     next_failure_key: i64,
     run_id: i64,
     run_started: Option<Instant>,
+    /// The started run's command and start (microseconds since the epoch) until its row is
+    /// in `ingest_runs`: written before the run's first write, so that every row it stores
+    /// refers to a recorded run; a run that writes nothing gets its row, with its outcome,
+    /// in one transaction at its end.
+    unrecorded_run: Option<(String, i64)>,
     pending: Rows,
     /// Reports in `pending` that replace stored ones: their old rows go in the same commit.
     pending_replaced: Vec<i64>,
@@ -100,24 +105,47 @@ impl Store {
         Ok(())
     }
 
-    /// Records the start of an ingest run.
+    /// Starts an ingest run; its row is written before its first write (see
+    /// [`State::unrecorded_run`]).
     pub fn start_run(&mut self, command: &str) -> Result<i64, StoreError> {
         let st = &mut self.ingest;
         st.run_id += 1;
         st.run_started = Some(Instant::now());
+        st.unrecorded_run = Some((command.to_owned(), now_micros()));
         st.counts = RunCounts::default();
-        self.conn
-            .execute(
-                include_str!("../../../sql/store/insert_run.sql"),
-                params![st.run_id, command, env!("CARGO_PKG_VERSION")],
-            )
-            .map_err(StoreError::db("recording the ingest run"))?;
         Ok(st.run_id)
     }
 
-    /// Commits everything pending and records the run's outcome.
+    /// Writes the run's row (status `running`) if it is not written yet.
+    fn record_run(&mut self) -> Result<(), StoreError> {
+        let st = &mut self.ingest;
+        let Some((command, started_at)) = &st.unrecorded_run else {
+            return Ok(());
+        };
+        self.conn
+            .execute(
+                include_str!("../../../sql/store/insert_run.sql"),
+                params![st.run_id, command, env!("CARGO_PKG_VERSION"), started_at],
+            )
+            .map_err(StoreError::db("recording the ingest run"))?;
+        st.unrecorded_run = None;
+        Ok(())
+    }
+
+    /// Commits everything pending and records the run's outcome: a run that wrote nothing
+    /// gets its row in one transaction.
     pub fn finish_run(&mut self, is_failed: bool) -> Result<RunCounts, StoreError> {
         self.commit()?;
+        let is_alone = self.ingest.unrecorded_run.is_some();
+        if is_alone {
+            self.conn
+                .execute_batch(crate::BEGIN)
+                .map_err(StoreError::db("recording the ingest run"))?;
+            if let Err(e) = self.record_run() {
+                let _ = self.conn.execute_batch(crate::ROLLBACK);
+                return Err(e);
+            }
+        }
         let st = &self.ingest;
         let c = st.counts;
         let status = if is_failed {
@@ -129,7 +157,8 @@ impl Store {
         };
         let duration_ms = st.run_started.map_or(0, |t| t.elapsed().as_millis() as i64);
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        self.conn
+        let result = self
+            .conn
             .execute(
                 include_str!("../../../sql/store/finish_run.sql"),
                 params![
@@ -147,8 +176,19 @@ impl Store {
                     st.run_id
                 ],
             )
-            .map_err(StoreError::db("recording the ingest run"))?;
-        Ok(c)
+            .map_err(StoreError::db("recording the ingest run"));
+        let result = match (result, is_alone) {
+            (Ok(_), true) => self
+                .conn
+                .execute_batch(crate::COMMIT)
+                .map_err(StoreError::db("recording the ingest run")),
+            (Err(e), true) => {
+                let _ = self.conn.execute_batch(crate::ROLLBACK);
+                Err(e)
+            }
+            (result, false) => result.map(|_| ()),
+        };
+        result.map(|()| c)
     }
 
     pub fn counts(&self) -> RunCounts {
@@ -362,8 +402,9 @@ impl Store {
         self.submit(job)
     }
 
-    /// Hands a job to the background writer (started on first use).
+    /// Hands a job to the background writer (started on first use), after the run's row.
     fn submit(&mut self, job: Job) -> Result<(), StoreError> {
+        self.record_run()?;
         if self.writer.is_none() {
             let conn = self
                 .conn
