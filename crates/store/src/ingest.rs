@@ -191,6 +191,21 @@ impl Store {
         result.map(|()| c)
     }
 
+    /// Gives back the memory an ingest holds after its run (the identities of what is
+    /// stored, the batch buffers, the background writer and its connection), for a command
+    /// that goes on to other work, such as the enrichment after `rua ingest`. A later run
+    /// reads the identities again.
+    pub fn release_ingest_memory(&mut self) -> Result<(), StoreError> {
+        self.commit()?;
+        // Dropping the writer waits for it and joins its thread.
+        self.writer = None;
+        let st = &mut self.ingest;
+        st.pending = Rows::default();
+        st.dedup = Dedup::default();
+        st.is_known = false;
+        Ok(())
+    }
+
     pub fn counts(&self) -> RunCounts {
         self.ingest.counts
     }

@@ -33,6 +33,7 @@ pub fn run(args: &Args, settings: &Settings, quiet: bool) -> anyhow::Result<u8> 
     } else {
         tracing::info!("{line}");
     }
+    store.release_ingest_memory()?;
     crate::commands::enrich::after_ingest(&mut store, settings, args.enrich, counts.n_records);
     crate::commands::lake::after_ingest(&mut store, settings);
     Ok(if counts.n_rejects > 0 {
