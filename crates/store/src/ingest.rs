@@ -105,8 +105,8 @@ impl Store {
         Ok(())
     }
 
-    /// Starts an ingest run; its row is written before its first write (see
-    /// [`State::unrecorded_run`]).
+    /// Starts an ingest run. Its row in `ingest_runs` is written before its first write, or,
+    /// when it writes nothing, with its outcome in one transaction by [`Store::finish_run`].
     pub fn start_run(&mut self, command: &str) -> Result<i64, StoreError> {
         let st = &mut self.ingest;
         st.run_id += 1;
