@@ -58,6 +58,17 @@ measure() {
   echo "$wall $rss"
 }
 
+# best_of N COMMAND...: the fastest of N runs of COMMAND, which prints "seconds rss" (as
+# measure does).
+best_of() {
+  local n=$1 best="999999 0" s rss; shift
+  for _ in $(seq "$n"); do
+    read -r s rss < <("$@")
+    if awk -v a="$s" -v b="${best% *}" 'BEGIN { exit !(a < b) }'; then best="$s $rss"; fi
+  done
+  echo "$best"
+}
+
 mb() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
 
@@ -147,14 +158,6 @@ rm -f "$db" "$db.wal"
 # an ingest that finds nothing new (a cron run on a quiet day), with its fsyncs (strace).
 CORPUS_AGGREGATE="${RUA_CORPUS:-../shared/corpus}/aggregate"
 if [ -d "$CORPUS_AGGREGATE" ]; then
-  best_of() { # N COMMAND...: the fastest of N runs, "seconds rss"
-    local n=$1 best="999999 0"; shift
-    for _ in $(seq "$n"); do
-      read -r s rss < <("$@")
-      if awk -v a="$s" -v b="${best% *}" 'BEGIN { exit !(a < b) }'; then best="$s $rss"; fi
-    done
-    echo "$best"
-  }
   fresh_corpus() { rm -f "$db" "$db.wal"; measure "$BIN/rua" --db "$db" --quiet ingest "$CORPUS_AGGREGATE"; }
   read -r s rss < <(best_of 3 fresh_corpus)
   row "corpus ($(find "$CORPUS_AGGREGATE" -type f | wc -l) files) into a new db; goal 0.3 s" "${s}s" "" "$(mb "$rss") MiB"
@@ -261,26 +264,18 @@ fi
 # --- summaries over the big database -----------------------------------------------------
 # Each is the best of three runs: the first run after the ingest benchmarks may read the
 # database from disk, which measures the disk, not rua.
-best_of_3() { # best_of_3 COMMAND...: prints "seconds peak_rss_bytes" of the fastest run
-  local best_s=999999 best_rss=0 s rss
-  for _ in 1 2 3; do
-    read -r s rss < <(measure "$@")
-    if awk -v a="$s" -v b="$best_s" 'BEGIN { exit !(a < b) }'; then best_s=$s; best_rss=$rss; fi
-  done
-  echo "$best_s $best_rss"
-}
 for by in ip net alignment domain reporter day disposition class class-sender sender asn country; do
-  read -r s rss < <(best_of_3 "$BIN/rua" --db "$SUMMARY_DB" summary --by "$by" --limit 20 --format csv)
+  read -r s rss < <(best_of 3 measure "$BIN/rua" --db "$SUMMARY_DB" summary --by "$by" --limit 20 --format csv)
   row "summary --by $by ($n_db records)" "${s}s" "" "$(mb "$rss") MiB"
 done
-read -r s rss < <(best_of_3 "$BIN/rua" --db "$SUMMARY_DB" summary --format csv)
+read -r s rss < <(best_of 3 measure "$BIN/rua" --db "$SUMMARY_DB" summary --format csv)
 row "summary (default overview, $n_db records)" "${s}s" "" "$(mb "$rss") MiB"
-read -r s rss < <(best_of_3 "$BIN/rua" --db "$SUMMARY_DB" policy --format csv)
+read -r s rss < <(best_of 3 measure "$BIN/rua" --db "$SUMMARY_DB" policy --format csv)
 row "policy (readiness, $n_db records)" "${s}s" "" "$(mb "$rss") MiB"
-read -r s rss < <(best_of_3 "$BIN/rua" --db "$SUMMARY_DB" report --output "$DATA/report.html")
+read -r s rss < <(best_of 3 measure "$BIN/rua" --db "$SUMMARY_DB" report --output "$DATA/report.html")
 row "report (HTML, $n_db records; goal 3 s, 300 MB)" "${s}s" "" "$(mb "$rss") MiB"
 out="$DATA/export.parquet"
-read -r s rss < <(rm -f "$out"; best_of_3 "$BIN/rua" --db "$SUMMARY_DB" export --format parquet --output "$out")
+read -r s rss < <(rm -f "$out"; best_of 3 measure "$BIN/rua" --db "$SUMMARY_DB" export --format parquet --output "$out")
 row "export report_records to Parquet" "${s}s" "$(rate "$n_db" "$s") rows/s" "$(mb "$rss") MiB"
 
 # --- rua versus parsedmarc ----------------------------------------------------------------

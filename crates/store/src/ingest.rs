@@ -68,6 +68,20 @@ pub(crate) struct State {
     counts: RunCounts,
 }
 
+/// Inserts a run's row (status `running`): its id, and its command and start.
+fn insert_run(
+    conn: &duckdb::Connection,
+    run_id: i64,
+    (command, started_at): &(String, i64),
+) -> Result<(), StoreError> {
+    conn.execute(
+        include_str!("../../../sql/store/insert_run.sql"),
+        params![run_id, command, env!("CARGO_PKG_VERSION"), started_at],
+    )
+    .map(|_| ())
+    .map_err(StoreError::db("recording the ingest run"))
+}
+
 /// Now, in microseconds since the epoch.
 fn now_micros() -> i64 {
     SystemTime::now()
@@ -118,35 +132,18 @@ impl Store {
 
     /// Writes the run's row (status `running`) if it is not written yet.
     fn record_run(&mut self) -> Result<(), StoreError> {
-        let st = &mut self.ingest;
-        let Some((command, started_at)) = &st.unrecorded_run else {
-            return Ok(());
-        };
-        self.conn
-            .execute(
-                include_str!("../../../sql/store/insert_run.sql"),
-                params![st.run_id, command, env!("CARGO_PKG_VERSION"), started_at],
-            )
-            .map_err(StoreError::db("recording the ingest run"))?;
-        st.unrecorded_run = None;
+        if let Some(run) = self.ingest.unrecorded_run.take() {
+            insert_run(&self.conn, self.ingest.run_id, &run)?;
+        }
         Ok(())
     }
 
-    /// Commits everything pending and records the run's outcome: a run that wrote nothing
-    /// gets its row in one transaction.
+    /// Commits everything pending and records the run's outcome, in one transaction with
+    /// the run's row when the run wrote nothing.
     pub fn finish_run(&mut self, is_failed: bool) -> Result<RunCounts, StoreError> {
         self.commit()?;
-        let is_alone = self.ingest.unrecorded_run.is_some();
-        if is_alone {
-            self.conn
-                .execute_batch(crate::BEGIN)
-                .map_err(StoreError::db("recording the ingest run"))?;
-            if let Err(e) = self.record_run() {
-                let _ = self.conn.execute_batch(crate::ROLLBACK);
-                return Err(e);
-            }
-        }
-        let st = &self.ingest;
+        let context = "recording the ingest run";
+        let st = &mut self.ingest;
         let c = st.counts;
         let status = if is_failed {
             "failed"
@@ -157,38 +154,30 @@ impl Store {
         };
         let duration_ms = st.run_started.map_or(0, |t| t.elapsed().as_millis() as i64);
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        let result = self
-            .conn
-            .execute(
-                include_str!("../../../sql/store/finish_run.sql"),
-                params![
-                    status,
-                    n(c.n_payloads),
-                    n(c.n_reports_new),
-                    n(c.n_duplicates),
-                    n(c.n_conflicts),
-                    n(c.n_rejects),
-                    n(c.n_other),
-                    n(c.n_records),
-                    n(c.n_messages),
-                    n(c.bytes_read),
-                    duration_ms,
-                    st.run_id
-                ],
-            )
-            .map_err(StoreError::db("recording the ingest run"));
-        let result = match (result, is_alone) {
-            (Ok(_), true) => self
-                .conn
-                .execute_batch(crate::COMMIT)
-                .map_err(StoreError::db("recording the ingest run")),
-            (Err(e), true) => {
-                let _ = self.conn.execute_batch(crate::ROLLBACK);
-                Err(e)
-            }
-            (result, false) => result.map(|_| ()),
-        };
-        result.map(|()| c)
+        let tx = self.conn.transaction().map_err(StoreError::db(context))?;
+        if let Some(run) = st.unrecorded_run.take() {
+            insert_run(&tx, st.run_id, &run)?;
+        }
+        tx.execute(
+            include_str!("../../../sql/store/finish_run.sql"),
+            params![
+                status,
+                n(c.n_payloads),
+                n(c.n_reports_new),
+                n(c.n_duplicates),
+                n(c.n_conflicts),
+                n(c.n_rejects),
+                n(c.n_other),
+                n(c.n_records),
+                n(c.n_messages),
+                n(c.bytes_read),
+                duration_ms,
+                st.run_id
+            ],
+        )
+        .map_err(StoreError::db(context))?;
+        tx.commit().map_err(StoreError::db(context))?;
+        Ok(c)
     }
 
     /// Gives back the memory an ingest holds after its run (the identities of what is

@@ -463,31 +463,14 @@ fn coded_raw_if_different<T: Vocabulary>(coded: &Coded<T>) -> Option<&str> {
 /// [`raw_if_different`] for a source address: the reporter's text unless it is the address's
 /// canonical text (what `source_ip` holds), formatted on the stack.
 fn ip_raw_if_different(raw: &str, ip: Option<std::net::IpAddr>) -> Option<&str> {
-    /// Room for the longest address text (an IPv6 address with an embedded IPv4 one).
-    struct Text {
-        bytes: [u8; 48],
-        len: usize,
-    }
-    impl std::fmt::Write for Text {
-        fn write_str(&mut self, s: &str) -> std::fmt::Result {
-            let end = self.len + s.len();
-            self.bytes
-                .get_mut(self.len..end)
-                .ok_or(std::fmt::Error)?
-                .copy_from_slice(s.as_bytes());
-            self.len = end;
-            Ok(())
-        }
-    }
     let Some(ip) = ip else {
         return Some(raw);
     };
-    let mut text = Text {
-        bytes: [0; 48],
-        len: 0,
-    };
-    let is_same = std::fmt::Write::write_fmt(&mut text, format_args!("{ip}")).is_ok()
-        && text.bytes.get(..text.len) == Some(raw.as_bytes());
+    // Room for the longest address text (an IPv6 address with an embedded IPv4 one).
+    let mut text = [0u8; 48];
+    let mut cursor = std::io::Cursor::new(&mut text[..]);
+    let is_same = std::io::Write::write_fmt(&mut cursor, format_args!("{ip}")).is_ok()
+        && cursor.get_ref().get(..cursor.position() as usize) == Some(raw.as_bytes());
     (!is_same).then_some(raw)
 }
 
