@@ -65,45 +65,75 @@ pub(crate) fn migrate(
             stored.as_deref() == Some(views_hash().as_str()) && n_views >= n_declared_views()
         );
     }
+    // A new database (a temporary file until it is whole, see `file::create`) is made in one
+    // transaction: its migrations and views commit once. An existing one takes a
+    // transaction per migration, so a failed one leaves the database at the last version.
+    let hash = views_hash();
+    let migration = |version| move |source| StoreError::Migration { version, source };
+    let views = StoreError::db("creating views");
+    if found == 0 {
+        // A new database (a temporary file until it is whole, see `file::create`): its
+        // migrations and views commit once.
+        return in_transaction(conn, || {
+            for (index, sql) in MIGRATIONS.iter().enumerate() {
+                let version = index as i64 + 1;
+                apply_migration(conn, version, sql).map_err(migration(version))?;
+            }
+            create_views(conn, &hash).map_err(views)
+        })
+        .map(|()| true);
+    }
+    // An existing one: a transaction per migration, so a failed one leaves the database
+    // whole at the version before it.
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
-        let apply = || -> duckdb::Result<()> {
-            conn.execute_batch(crate::BEGIN)?;
-            conn.execute_batch(sql)?;
-            conn.execute(
-                include_str!("../../../sql/store/record_migration.sql"),
-                duckdb::params![version, env!("CARGO_PKG_VERSION")],
-            )?;
-            conn.execute_batch(crate::COMMIT)
-        };
-        if let Err(source) = apply() {
-            let _ = conn.execute_batch(crate::ROLLBACK);
-            return Err(StoreError::Migration { version, source });
-        }
+        in_transaction(conn, || {
+            apply_migration(conn, version, sql).map_err(migration(version))
+        })?;
     }
     let (stored, n_views) = views_state(conn)?;
-    let hash = views_hash();
-    if stored.as_deref() == Some(hash.as_str()) && n_views >= n_declared_views() {
-        return Ok(true);
+    if stored.as_deref() != Some(hash.as_str()) || n_views < n_declared_views() {
+        in_transaction(conn, || create_views(conn, &hash).map_err(views))?;
     }
-    let create = || -> duckdb::Result<()> {
-        conn.execute_batch(crate::BEGIN)?;
-        conn.execute_batch(VIEWS)?;
-        conn.execute_batch(include_str!("../../../sql/store/clear_views_state.sql"))?;
-        conn.execute(
-            include_str!("../../../sql/store/set_views_state.sql"),
-            [hash.as_str()],
-        )?;
-        conn.execute_batch(crate::COMMIT)
-    };
-    create().map_err(|source| {
-        let _ = conn.execute_batch(crate::ROLLBACK);
-        StoreError::Db {
-            context: "creating views",
-            source,
-        }
-    })?;
     Ok(true)
+}
+
+/// Runs `work` in a transaction: committed when it succeeds, rolled back when it fails.
+fn in_transaction(
+    conn: &duckdb::Connection,
+    work: impl FnOnce() -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let control = StoreError::db("migrating");
+    conn.execute_batch(crate::BEGIN).map_err(control)?;
+    let done = work().and_then(|()| {
+        conn.execute_batch(crate::COMMIT)
+            .map_err(StoreError::db("migrating"))
+    });
+    if done.is_err() {
+        let _ = conn.execute_batch(crate::ROLLBACK);
+    }
+    done
+}
+
+/// Applies migration `version` and records it.
+fn apply_migration(conn: &duckdb::Connection, version: i64, sql: &str) -> duckdb::Result<()> {
+    conn.execute_batch(sql)?;
+    conn.execute(
+        include_str!("../../../sql/store/record_migration.sql"),
+        duckdb::params![version, env!("CARGO_PKG_VERSION")],
+    )?;
+    Ok(())
+}
+
+/// Creates the views and macros and records which they are.
+fn create_views(conn: &duckdb::Connection, hash: &str) -> duckdb::Result<()> {
+    conn.execute_batch(VIEWS)?;
+    conn.execute_batch(include_str!("../../../sql/store/clear_views_state.sql"))?;
+    conn.execute(
+        include_str!("../../../sql/store/set_views_state.sql"),
+        [hash],
+    )?;
+    Ok(())
 }
 
 /// The hash of the views last created, and how many views there are.
