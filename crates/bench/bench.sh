@@ -8,7 +8,10 @@
 #              DuckDB rows, then the same files again (all duplicates); and the
 #              1,000,000-record report. After each, the store floor: the
 #              same rows copied by DuckDB alone from memory into a new database, both cores
-#              (rua-store-floor), the lower bound of any ingest into DuckDB here
+#              (rua-store-floor), the lower bound of any ingest into DuckDB here, and for the
+#              typical reports the unpack+tokenize floor (rua-bench files) and both floors'
+#              CPU spread over the cores: the least any ingest of them costs here. Then the
+#              corpus into a new database and an ingest with nothing new, with their floors
 #   summaries  every `rua summary --by`, `rua policy` and `rua report` over a 10,000,000-record
 #              database, and a full Parquet export of report_records
 #   enrich     100,000 distinct addresses against a local dnsmasq that answers 90% (PTR and
@@ -141,12 +144,20 @@ x_of() { awk -v a="$1" -v b="$2" 'BEGIN { printf "x%.2f", (b > 0 ? a / b : 0) }'
 store_floor() { # N UNIT RUA_SECONDS: the same rows stored by DuckDB alone, both cores (rua-store-floor)
   local floor="$DATA/floor.duckdb" n s
   rm -f "$floor" "$floor.wal"
-  read -r n s < <("$BIN/rua-store-floor" "$db" "$floor" 2)
+  read -r n s store_cpu < <("$BIN/rua-store-floor" "$db" "$floor" 2)
   rm -f "$floor" "$floor.wal"
-  row "  store floor (DuckDB alone, $n rows)" "${s}s" "$(rate "$1" "$s") $2" ""
-  row "  rua: $(x_of "$3" "$s") of the store floor" "" "" ""
+  row "  store floor (DuckDB alone, $n rows)" "${s}s" "$(rate "$1" "$s") $2" "${store_cpu}s CPU"
+  [ -z "$3" ] || row "  rua: $(x_of "$3" "$s") of the store floor" "" "" ""
 }
 store_floor "$TYPICAL" rep/s "$typical_s"
+# The other floor of an ingest: reading, inflating and tokenizing the same files (rua-bench
+# files, one thread). With the store floor's CPU, the least any ingest costs on these cores.
+cores=$(nproc)
+read -r _ n_xml s files_cpu < <("$BIN/rua-bench" files "$TYPICAL_DIR")
+row "  unpack+tokenize floor ($(mb "$n_xml") MiB XML)" "${s}s" "$(rate "$TYPICAL" "$s") rep/s" "${files_cpu}s CPU"
+both=$(awk -v a="$files_cpu" -v b="$store_cpu" -v n="$cores" 'BEGIN { printf "%.2f", (a + b) / n }')
+row "  both floors' CPU over $cores cores" "${both}s" "$(rate "$TYPICAL" "$both") rep/s" ""
+row "  rua: $(x_of "$typical_s" "$both") of both floors" "" "" ""
 rm -f "$db" "$db.wal"
 read -r s rss < <(measure "$BIN/rua" --db "$db" --quiet ingest "$BIG_XML")
 row "ingest one $BIG-record report" "${s}s" "$(rate "$BIG" "$s") rec/s" "$(mb "$rss") MiB"
@@ -161,11 +172,19 @@ if [ -d "$CORPUS_AGGREGATE" ]; then
   fresh_corpus() { rm -f "$db" "$db.wal"; measure "$BIN/rua" --db "$db" --quiet ingest "$CORPUS_AGGREGATE"; }
   read -r s rss < <(best_of 3 fresh_corpus)
   row "corpus ($(find "$CORPUS_AGGREGATE" -type f | wc -l) files) into a new db; goal 0.3 s" "${s}s" "" "$(mb "$rss") MiB"
+  store_floor "$(find "$CORPUS_AGGREGATE" -type f | wc -l)" files/s ""
   mkdir -p "$DATA/nothing"
+  fresh_empty() { rm -f "$db" "$db.wal"; measure "$BIN/rua" --db "$db" --quiet ingest "$DATA/nothing"; }
+  read -r s rss < <(best_of 3 fresh_empty)
+  row "  an empty new database (its schema and views)" "${s}s" "" "$(mb "$rss") MiB"
+  fresh_corpus >/dev/null
   read -r s rss < <(best_of 5 measure "$BIN/rua" --db "$db" --quiet ingest "$DATA/nothing")
   n_fsync=$(strace -f -c -e trace=fsync,fdatasync "$BIN/rua" --db "$db" --quiet ingest "$DATA/nothing" 2>&1 >/dev/null \
     | awk '$NF == "total" { print $4 }')
   row "ingest, nothing new; goal 50 ms, 3 fsyncs" "${s}s" "$n_fsync fsyncs" "$(mb "$rss") MiB"
+  # Its floor: DuckDB opening the database read-only and answering one query.
+  read -r s rss < <(best_of 5 measure "$BIN/rua" --db "$db" sql "SELECT 1")
+  row "  open floor: rua sql 'SELECT 1' (read-only)" "${s}s" "0 fsyncs" "$(mb "$rss") MiB"
   rm -f "$db" "$db.wal"
 fi
 

@@ -542,6 +542,63 @@ pub fn floor_events_in_memory(input: &[u8]) -> io::Result<u64> {
     }
 }
 
+/// The floor for a directory of report files (`.xml`, `.xml.gz`, `.zip` as `rua-gen corpus`
+/// writes them): each read, inflated and tokenized in memory by quick-xml, one after the
+/// other on this thread. Returns the files and the XML bytes tokenized.
+pub fn floor_files(dir: &std::path::Path) -> io::Result<(u64, u64)> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<io::Result<_>>()?;
+    paths.retain(|p| {
+        p.is_file()
+            && !p
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+    });
+    paths.sort();
+    let (mut n_files, mut n_xml) = (0u64, 0u64);
+    let mut xml = Vec::new();
+    for path in paths {
+        let bytes = std::fs::read(&path)?;
+        xml.clear();
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("gz") => {
+                io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut xml)?;
+            }
+            Some("zip") => {
+                let mut archive =
+                    zip::ZipArchive::new(io::Cursor::new(&bytes[..])).map_err(io::Error::other)?;
+                for i in 0..archive.len() {
+                    let mut file = archive.by_index(i).map_err(io::Error::other)?;
+                    io::Read::read_to_end(&mut file, &mut xml)?;
+                }
+            }
+            _ => xml.extend_from_slice(&bytes),
+        }
+        floor_events_in_memory(&xml)?;
+        n_files += 1;
+        n_xml += xml.len() as u64;
+    }
+    Ok((n_files, n_xml))
+}
+
+/// The CPU time this process has used so far, every thread's, user and system (Linux:
+/// `/proc/self/stat`, in the kernel's clock ticks of 1/100 s).
+pub fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // utime and stime are the 14th and 15th fields, the 12th and 13th after the name.
+    (ticks(11) + ticks(12)) as f64 / 100.0
+}
+
 /// rua's parser over bytes in memory (`parse_bytes`). Returns the number of records.
 pub fn rua_records_in_memory(input: &[u8]) -> io::Result<u64> {
     let mut n_records = 0u64;
@@ -603,5 +660,45 @@ mod tests {
             write_report(&spec, &mut again).expect("writes");
             assert_eq!(xml, again, "not deterministic");
         }
+    }
+
+    #[test]
+    fn the_files_floor_reads_every_container_and_counts_the_xml_once() {
+        let dir = std::env::temp_dir().join(format!("rua-bench-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let spec = Spec {
+            style: Style::Google,
+            report_id: "floor".into(),
+            domain: "example.com".into(),
+            begin: 1_732_752_000,
+            n_records: 20,
+            seed: 3,
+        };
+        let mut xml = Vec::new();
+        write_report(&spec, &mut xml).expect("writes");
+        std::fs::write(dir.join("a.xml"), &xml).expect("xml");
+        std::fs::write(dir.join("b.xml.gz"), gzip(&xml).expect("gz")).expect("gz");
+        std::fs::write(dir.join("c.zip"), zip_of("c.xml", &xml).expect("zip")).expect("zip");
+        std::fs::write(dir.join(".done"), b"").expect("marker");
+        assert_eq!(floor_files(&dir).expect("floor"), (3, 3 * xml.len() as u64));
+        std::fs::write(dir.join("d.xml.gz"), b"not gzip").expect("bad");
+        assert!(
+            floor_files(&dir).is_err(),
+            "a payload it cannot read is an error"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn cpu_seconds_counts_this_process_working() {
+        let before = cpu_seconds();
+        let started = std::time::Instant::now();
+        let mut x = 0u64;
+        while started.elapsed() < std::time::Duration::from_millis(300) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+        let spent = cpu_seconds() - before;
+        assert!(spent >= 0.05 && spent < 5.0, "{spent}");
     }
 }

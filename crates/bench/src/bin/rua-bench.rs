@@ -4,6 +4,9 @@
 //! measured against. `rua` and `floor` stream the file; the `-in-memory` modes read it first
 //! (not timed, and counted in the peak RSS) and parse it in place, as `rua ingest` does with
 //! payloads that fit its in-memory limit.
+//!
+//! `rua-bench files DIR`: the floor for a directory of report files (`floor_files`: each
+//! read, inflated and tokenized, on one thread); prints `files xml_bytes seconds cpu_seconds`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -12,7 +15,8 @@ use std::io::{self, BufReader};
 use std::time::Instant;
 
 use rua_bench::{
-    floor_events, floor_events_in_memory, peak_rss_bytes, rua_records, rua_records_in_memory,
+    cpu_seconds, floor_events, floor_events_in_memory, floor_files, peak_rss_bytes, rua_records,
+    rua_records_in_memory,
 };
 
 fn floor(path: &str) -> io::Result<u64> {
@@ -25,13 +29,22 @@ fn rua(path: &str) -> io::Result<u64> {
 
 fn main() -> io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let (Some("files"), Some(dir)) = (args.first().map(String::as_str), args.get(1)) {
+        let (started, cpu) = (Instant::now(), cpu_seconds());
+        let (n_files, n_xml) = floor_files(std::path::Path::new(dir))?;
+        let (seconds, cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+        println!("{n_files} {n_xml} {seconds:.3} {cpu:.2}");
+        return Ok(());
+    }
     let (Some("parse"), Some(path), Some("--mode"), Some(mode)) = (
         args.first().map(String::as_str),
         args.get(1),
         args.get(2).map(String::as_str),
         args.get(3),
     ) else {
-        eprintln!("usage: rua-bench parse FILE --mode rua|floor|rua-in-memory|floor-in-memory");
+        eprintln!(
+            "usage: rua-bench parse FILE --mode rua|floor|rua-in-memory|floor-in-memory, or rua-bench files DIR"
+        );
         std::process::exit(2)
     };
     let bytes = std::fs::metadata(path)?.len();

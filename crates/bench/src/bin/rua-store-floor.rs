@@ -2,13 +2,15 @@
 //! `rua ingest` is measured against on the writing side. It copies the rows of a database
 //! rua ingested into the same tables of a new one with DuckDB alone (no parsing, no
 //! conversion from Rust), after holding them in memory (not timed), and prints one line:
-//! `rows seconds`. See `sql/bench/store_floor.sql`.
+//! `rows seconds cpu_seconds` (the CPU time of every thread while it stores). See
+//! `sql/bench/store_floor.sql`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::path::Path;
 use std::time::Instant;
 
+use rua_bench::cpu_seconds;
 use rua_store::{INGESTED_TABLES as TABLES, OpenOptions, Param, Store, StoreError, Value};
 
 const SQL: &str = include_str!("../../../../sql/bench/store_floor.sql");
@@ -42,7 +44,7 @@ fn statements(section: &str, columns: &[String]) -> Vec<String> {
     out
 }
 
-fn run(ingested: &str, new: &Path, threads: i64) -> Result<(i128, f64), StoreError> {
+fn run(ingested: &str, new: &Path, threads: i64) -> Result<(i128, f64, f64), StoreError> {
     let options = OpenOptions {
         memory_limit: Some("16GB".into()),
         threads: Some(threads),
@@ -69,11 +71,11 @@ fn run(ingested: &str, new: &Path, threads: i64) -> Result<(i128, f64), StoreErr
             rows += *n;
         }
     }
-    let started = Instant::now();
+    let (started, cpu) = (Instant::now(), cpu_seconds());
     for sql in statements("timed") {
         store.query(&sql, &[])?;
     }
-    Ok((rows, started.elapsed().as_secs_f64()))
+    Ok((rows, started.elapsed().as_secs_f64(), cpu_seconds() - cpu))
 }
 
 fn main() {
@@ -87,7 +89,7 @@ fn main() {
         std::process::exit(2)
     };
     match run(ingested, Path::new(new), threads) {
-        Ok((rows, seconds)) => println!("{rows} {seconds:.3}"),
+        Ok((rows, seconds, cpu)) => println!("{rows} {seconds:.3} {cpu:.2}"),
         Err(e) => {
             eprintln!("rua-store-floor: {e}");
             std::process::exit(1)
