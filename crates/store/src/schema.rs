@@ -65,9 +65,6 @@ pub(crate) fn migrate(
             stored.as_deref() == Some(views_hash().as_str()) && n_views >= n_declared_views()
         );
     }
-    // A new database (a temporary file until it is whole, see `file::create`) is made in one
-    // transaction: its migrations and views commit once. An existing one takes a
-    // transaction per migration, so a failed one leaves the database at the last version.
     let hash = views_hash();
     let migration = |version| move |source| StoreError::Migration { version, source };
     let views = StoreError::db("creating views");
@@ -103,8 +100,8 @@ fn in_transaction(
     conn: &duckdb::Connection,
     work: impl FnOnce() -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let control = StoreError::db("migrating");
-    conn.execute_batch(crate::BEGIN).map_err(control)?;
+    conn.execute_batch(crate::BEGIN)
+        .map_err(StoreError::db("migrating"))?;
     let done = work().and_then(|()| {
         conn.execute_batch(crate::COMMIT)
             .map_err(StoreError::db("migrating"))
