@@ -141,7 +141,9 @@ row "  ... records" "" "$(rate "$n_records" "$s") rec/s" ""
 read -r s rss < <(measure "$BIN/rua" --db "$db" --quiet ingest "$TYPICAL_DIR")
 row "  the same again (all duplicates)" "${s}s" "$(rate "$TYPICAL" "$s") rep/s" "$(mb "$rss") MiB"
 x_of() { awk -v a="$1" -v b="$2" 'BEGIN { printf "x%.2f", (b > 0 ? a / b : 0) }'; }
-store_floor() { # N UNIT RUA_SECONDS: the same rows stored by DuckDB alone, both cores (rua-store-floor)
+# store_floor N UNIT [RUA_SECONDS]: the same rows stored by DuckDB alone, both cores
+# (rua-store-floor); sets store_cpu (its CPU seconds) for the rows after it.
+store_floor() {
   local floor="$DATA/floor.duckdb" n s
   rm -f "$floor" "$floor.wal"
   read -r n s store_cpu < <("$BIN/rua-store-floor" "$db" "$floor" 2)

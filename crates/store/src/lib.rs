@@ -163,7 +163,7 @@ impl std::fmt::Debug for Store {
 /// its checkpoint leaves a WAL that the next open replays.
 const CHECKPOINT_THRESHOLD: &str = "256MB";
 
-/// Transaction control, for the writer's long transaction and the migrations.
+/// Transaction control, for the writer's long transaction across batches.
 const BEGIN: &str = include_str!("../../../sql/store/begin.sql");
 const COMMIT: &str = include_str!("../../../sql/store/commit.sql");
 const ROLLBACK: &str = include_str!("../../../sql/store/rollback.sql");

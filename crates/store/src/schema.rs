@@ -95,21 +95,17 @@ pub(crate) fn migrate(
     Ok(true)
 }
 
-/// Runs `work` in a transaction: committed when it succeeds, rolled back when it fails.
+/// Runs `work` in a transaction: committed when it succeeds, rolled back (as the
+/// transaction is dropped) when it fails.
 fn in_transaction(
     conn: &duckdb::Connection,
     work: impl FnOnce() -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    conn.execute_batch(crate::BEGIN)
+    let tx = conn
+        .unchecked_transaction()
         .map_err(StoreError::db("migrating"))?;
-    let done = work().and_then(|()| {
-        conn.execute_batch(crate::COMMIT)
-            .map_err(StoreError::db("migrating"))
-    });
-    if done.is_err() {
-        let _ = conn.execute_batch(crate::ROLLBACK);
-    }
-    done
+    work()?;
+    tx.commit().map_err(StoreError::db("migrating"))
 }
 
 /// Applies migration `version` and records it.
