@@ -22,11 +22,22 @@ CREATE OR REPLACE MACRO report_identity(org_name, org_email, report_id, policy_d
 CREATE OR REPLACE VIEW counted_reports AS
 SELECT * FROM reports WHERE conflict_of IS NULL;
 
+-- How a record's DKIM and SPF results stand under the policy's alignment.
+CREATE OR REPLACE MACRO alignment_of(dkim_aligned, spf_aligned, dkim_passed, spf_passed) AS
+    CASE
+        WHEN dkim_aligned AND spf_aligned THEN 'both_aligned'
+        WHEN dkim_aligned THEN 'dkim_aligned_only'
+        WHEN spf_aligned THEN 'spf_aligned_only'
+        WHEN dkim_passed THEN 'dkim_pass_unaligned'
+        WHEN spf_passed THEN 'spf_pass_unaligned'
+        ELSE 'nothing_passed'
+    END;
+
 -- One row per record of a counted report: the report's metadata and policy, the receiver's
--- verdicts, and rua's own alignment under the report's adkim/aspf (relaxed when absent).
--- report_records below adds who sent it; the summaries that need no sender read this one,
--- which joins nothing more.
-CREATE OR REPLACE VIEW report_records_core AS
+-- verdicts, rua's own alignment under the report's adkim/aspf (relaxed when absent), and
+-- (as stored_*) who sent it and its class as `rua enrich` stored them in `records` (NULL
+-- until then). Read through report_records_core and classified_records.
+CREATE OR REPLACE VIEW report_records_stored AS
 WITH joined AS (
     SELECT
         r.report_key,
@@ -60,24 +71,31 @@ WITH joined AS (
         CASE WHEN r.policy_aspf = 's' THEN rec.spf_aligned_strict ELSE rec.spf_aligned_relaxed END AS spf_aligned,
         -- Would pass with adkim=s and aspf=s (what `rua policy` simulates).
         rec.dkim_aligned_strict OR rec.spf_aligned_strict AS dmarc_pass_strict,
-        rec.dkim_signer
+        rec.dkim_signer,
+        rec.sender            AS stored_sender,
+        rec.sender_type       AS stored_sender_type,
+        rec.sender_rule       AS stored_sender_rule,
+        rec.sender_confidence AS stored_sender_confidence,
+        rec.class_rule        AS stored_class_rule,
+        rec.class             AS stored_class,
+        rec.class_note        AS stored_class_note
     FROM counted_reports r
     JOIN records rec USING (report_key)
 )
 SELECT
     *,
     dkim_aligned OR spf_aligned AS dmarc_pass,
-    CASE
-        WHEN dkim_aligned AND spf_aligned THEN 'both_aligned'
-        WHEN dkim_aligned THEN 'dkim_aligned_only'
-        WHEN spf_aligned THEN 'spf_aligned_only'
-        WHEN dkim_passed THEN 'dkim_pass_unaligned'
-        WHEN spf_passed THEN 'spf_pass_unaligned'
-        ELSE 'nothing_passed'
-    END AS alignment,
+    alignment_of(dkim_aligned, spf_aligned, dkim_passed, spf_passed) AS alignment,
     -- rua and the receiver disagree (forwarding, ARC and local policy explain most of it).
     (dkim_aligned OR spf_aligned) IS DISTINCT FROM receiver_dmarc_pass AS verdict_differs
 FROM joined;
+
+-- The same without who sent it: classified_records and report_records add that; the
+-- summaries that need no sender read this one, which joins nothing more.
+CREATE OR REPLACE VIEW report_records_core AS
+SELECT * EXCLUDE (stored_sender, stored_sender_type, stored_sender_rule, stored_sender_confidence,
+                  stored_class_rule, stored_class, stored_class_note)
+FROM report_records_stored;
 
 -- Who sent a record (`rua enrich`): the user's rule for the address, else the sender the
 -- passing DKIM signature names, else the address's own (confirmed PTR, AS). Each argument
@@ -122,9 +140,25 @@ SELECT
 FROM source_overrides
 GROUP BY sender;
 
--- report_records_core with who sent each record, what is known of its address, and its
--- class (README "Source classes"): the first rule that holds decides.
-CREATE OR REPLACE VIEW report_records AS
+-- The class a rule gives (README "Source classes").
+CREATE OR REPLACE MACRO class_of(class_rule) AS
+    CASE class_rule
+        WHEN 'dmarc_pass' THEN 'compliant'
+        WHEN 'reporter_says_forwarded' THEN 'forwarded'
+        WHEN 'list_signature' THEN 'forwarded'
+        WHEN 'from_signature_via_intermediary' THEN 'forwarded'
+        WHEN 'own_source' THEN 'misconfigured'
+        WHEN 'known_sender_unaligned' THEN 'misconfigured'
+        WHEN 'config_authorized' THEN 'misconfigured'
+        ELSE 'unauthorized'
+    END;
+
+-- Who sent each record not classified yet, and its class_rule and class_note: the first
+-- rule that holds decides (README "Source classes"). `rua enrich` stores what this gives
+-- in `records` (sql/store/classify_records.sql, store_classes.sql), and drops what it stored when something
+-- this reads changes (an address's sender or lookup status, the DKIM senders, the
+-- configured verdicts, these views), so classified_records always says what this would.
+CREATE OR REPLACE VIEW computed_classes AS
 WITH sent AS (
     SELECT
         c.*,
@@ -132,16 +166,16 @@ WITH sent AS (
         pick_sender(ii.sender_rule, ds.sender, ii.sender_type, ds.sender_type)             AS sender_type,
         pick_sender(ii.sender_rule, ds.sender, ii.sender_rule, ds.sender_rule)             AS sender_rule,
         pick_sender(ii.sender_rule, ds.sender, ii.sender_confidence, ds.sender_confidence) AS sender_confidence,
-        ii.ptr,
-        ii.ptr_confirmed,
-        ii.asn,
-        ii.as_name,
-        ii.country,
         fw.report_key IS NOT NULL AS is_reporter_forwarded,
         fs.report_key IS NOT NULL AS is_intermediary_signed,
         ds.sender_type            AS signer_type,
         ii.status                 AS lookup_status
-    FROM report_records_core c
+    FROM (
+        SELECT * EXCLUDE (stored_sender, stored_sender_type, stored_sender_rule, stored_sender_confidence,
+                          stored_class_rule, stored_class, stored_class_note)
+        FROM report_records_stored
+        WHERE stored_class_rule IS NULL
+    ) c
     LEFT JOIN ip_info ii ON ii.ip = c.source_ip
     LEFT JOIN dkim_senders ds ON ds.domain = c.dkim_signer
     LEFT JOIN reporter_forwarded fw ON fw.report_key = c.report_key AND fw.record_index = c.record_index
@@ -178,16 +212,7 @@ ruled AS (
 )
 SELECT
     * EXCLUDE (lookup_status),
-    CASE class_rule
-        WHEN 'dmarc_pass' THEN 'compliant'
-        WHEN 'reporter_says_forwarded' THEN 'forwarded'
-        WHEN 'list_signature' THEN 'forwarded'
-        WHEN 'from_signature_via_intermediary' THEN 'forwarded'
-        WHEN 'own_source' THEN 'misconfigured'
-        WHEN 'known_sender_unaligned' THEN 'misconfigured'
-        WHEN 'config_authorized' THEN 'misconfigured'
-        ELSE 'unauthorized'
-    END AS class,
+    class_of(class_rule) AS class,
     -- What to do about a misconfigured sender; why an unauthorized source looks so.
     CASE
         WHEN class_rule NOT IN ('own_source', 'known_sender_unaligned', 'config_authorized') THEN
@@ -203,10 +228,51 @@ SELECT
     END AS class_note
 FROM ruled;
 
+-- The records of counted reports that `rua enrich` classified, with who sent them and their
+-- class as it stored them.
+CREATE OR REPLACE VIEW stored_classes AS
+SELECT
+    * EXCLUDE (stored_sender, stored_sender_type, stored_sender_rule, stored_sender_confidence,
+               stored_class_rule, stored_class, stored_class_note),
+    stored_sender               AS sender,
+    stored_sender_type          AS sender_type,
+    stored_sender_rule          AS sender_rule,
+    stored_sender_confidence    AS sender_confidence,
+    stored_class_rule           AS class_rule,
+    stored_class                AS class,
+    stored_class_note           AS class_note
+FROM report_records_stored
+WHERE stored_class_rule IS NOT NULL;
+
+-- Every record of a counted report with who sent it and its class: as `rua enrich` stored
+-- them, and computed (computed_classes) for the records it has not classified yet. (A
+-- reader that finds every record classified reads stored_classes alone: rua shadows this
+-- view with a temporary one, sql/store/read_stored_classes.sql, since DuckDB would
+-- otherwise still build computed_classes' joins, a tenth of a second each time.)
+CREATE OR REPLACE VIEW classified_records AS
+FROM stored_classes
+UNION ALL BY NAME
+FROM computed_classes;
+
+-- classified_records with what is known of each record's address (`rua enrich`).
+CREATE OR REPLACE VIEW report_records AS
+SELECT
+    c.* EXCLUDE (class_rule, class, class_note),
+    ii.ptr,
+    ii.ptr_confirmed,
+    ii.asn,
+    ii.as_name,
+    ii.country,
+    c.class_rule,
+    c.class,
+    c.class_note
+FROM classified_records c
+LEFT JOIN ip_info ii ON ii.ip = c.source_ip;
+
 -- One row per record with its class alone, for analysts.
 CREATE OR REPLACE VIEW record_classes AS
 SELECT report_key, record_index, policy_domain, source_ip, sender, message_count, class, class_rule, class_note
-FROM report_records;
+FROM classified_records;
 
 -- report_records narrowed by the filters `rua summary` takes; NULL means no filter.
 -- `domain` matches the policy domain or the From domain; `since`/`until` keep reports whose
@@ -219,9 +285,18 @@ WHERE (domain IS NULL OR policy_domain = lower(domain) OR header_from = lower(do
   AND (until IS NULL OR begin_at < until)
   AND (reporter IS NULL OR org_name ILIKE reporter);
 
--- The same over report_records, with who sent each record (the summaries by sender, ASN
--- and country).
+-- The same over classified_records, with who sent each record and its class.
 CREATE OR REPLACE MACRO filtered_sent_records(domain, since, until, reporter) AS TABLE
+SELECT *
+FROM classified_records
+WHERE (domain IS NULL OR policy_domain = lower(domain) OR header_from = lower(domain))
+  AND (since IS NULL OR end_at > since)
+  AND (until IS NULL OR begin_at < until)
+  AND (reporter IS NULL OR org_name ILIKE reporter);
+
+-- The same over report_records, with what is known of each address too (the summaries by
+-- ASN and country, the senders of `rua policy` and of the report).
+CREATE OR REPLACE MACRO filtered_located_records(domain, since, until, reporter) AS TABLE
 SELECT *
 FROM report_records
 WHERE (domain IS NULL OR policy_domain = lower(domain) OR header_from = lower(domain))
@@ -300,15 +375,24 @@ FROM network_totals_for(domain, since, until, reporter)
 JOIN network_spread_for(domain, since, until, reporter) USING (source_network);
 
 CREATE OR REPLACE MACRO summary_by_alignment_for(domain, since, until, reporter) AS TABLE
+WITH flags AS (
+    -- Summed by the four results first (at most 16 groups), named after.
+    SELECT
+        dkim_aligned, spf_aligned, dkim_passed, spf_passed,
+        sum(message_count)                                           AS messages,
+        sum(message_count) FILTER (WHERE receiver_dmarc_pass)        AS receiver_pass
+    FROM filtered_records(domain, since, until, reporter)
+    GROUP BY ALL
+)
 SELECT
-    alignment,
-    sum(message_count)                                               AS messages,
-    coalesce(sum(message_count) FILTER (WHERE dmarc_pass), 0) AS dmarc_pass,
-    pct(sum(message_count) FILTER (WHERE dmarc_pass), sum(message_count))          AS dmarc_pass_pct,
-    pct(sum(message_count) FILTER (WHERE dkim_aligned), sum(message_count))        AS dkim_aligned_pct,
-    pct(sum(message_count) FILTER (WHERE spf_aligned), sum(message_count))         AS spf_aligned_pct,
-    pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct
-FROM filtered_records(domain, since, until, reporter)
+    alignment_of(dkim_aligned, spf_aligned, dkim_passed, spf_passed) AS alignment,
+    sum(messages)                                                    AS messages,
+    coalesce(sum(messages) FILTER (WHERE dkim_aligned OR spf_aligned), 0)        AS dmarc_pass,
+    pct(sum(messages) FILTER (WHERE dkim_aligned OR spf_aligned), sum(messages)) AS dmarc_pass_pct,
+    pct(sum(messages) FILTER (WHERE dkim_aligned), sum(messages))                AS dkim_aligned_pct,
+    pct(sum(messages) FILTER (WHERE spf_aligned), sum(messages))                 AS spf_aligned_pct,
+    pct(sum(receiver_pass), sum(messages))                                       AS receiver_pass_pct
+FROM flags
 GROUP BY ALL;
 
 CREATE OR REPLACE MACRO summary_by_domain_for(domain, since, until, reporter) AS TABLE
@@ -339,15 +423,22 @@ GROUP BY ALL;
 
 -- Daily figures: a record whose report spans several UTC days is spread over those days in
 -- proportion to the seconds of each day it covers; integer parts are handed out by largest
--- remainder, so each record's day counts sum exactly to its message_count.
-CREATE OR REPLACE MACRO daily_records(domain, since, until, reporter) AS TABLE
-WITH spans AS (
+-- remainder, so each record's day counts sum exactly to its message_count. With
+-- `with_class` (a literal true or false, so that DuckDB reads only one of the two), the
+-- records come with who sent them and their class (filtered_sent_records).
+CREATE OR REPLACE MACRO daily_records(domain, since, until, reporter, with_class) AS TABLE
+WITH records_read AS (
+    FROM filtered_sent_records(domain, since, until, reporter) WHERE with_class
+    UNION ALL BY NAME
+    FROM filtered_records(domain, since, until, reporter) WHERE NOT with_class
+),
+spans AS (
     SELECT
         *,
         date_trunc('day', begin_at) AS first_day,
         CASE WHEN end_at > begin_at THEN date_trunc('day', end_at - INTERVAL 1 MICROSECOND)
              ELSE date_trunc('day', begin_at) END AS last_day
-    FROM filtered_records(domain, since, until, reporter)
+    FROM records_read
 ),
 single AS (
     SELECT * EXCLUDE (first_day, last_day), CAST(first_day AS DATE) AS day, message_count AS day_messages
@@ -394,7 +485,7 @@ SELECT
     pct(sum(day_messages) FILTER (WHERE dkim_aligned), sum(day_messages))        AS dkim_aligned_pct,
     pct(sum(day_messages) FILTER (WHERE spf_aligned), sum(day_messages))         AS spf_aligned_pct,
     pct(sum(day_messages) FILTER (WHERE receiver_dmarc_pass), sum(day_messages)) AS receiver_pass_pct
-FROM daily_records(domain, since, until, reporter)
+FROM daily_records(domain, since, until, reporter, false)
 GROUP BY day;
 
 -- By what the receiver did and why: every combination of override reasons is one group, so
@@ -473,7 +564,7 @@ SELECT
     pct(sum(message_count) FILTER (WHERE spf_aligned), sum(message_count))         AS spf_aligned_pct,
     pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct,
     count(DISTINCT source_ip)                                        AS source_ips
-FROM filtered_sent_records(domain, since, until, reporter)
+FROM filtered_located_records(domain, since, until, reporter)
 GROUP BY asn;
 
 CREATE OR REPLACE MACRO summary_by_country_for(domain, since, until, reporter) AS TABLE
@@ -486,7 +577,7 @@ SELECT
     pct(sum(message_count) FILTER (WHERE spf_aligned), sum(message_count))         AS spf_aligned_pct,
     pct(sum(message_count) FILTER (WHERE receiver_dmarc_pass), sum(message_count)) AS receiver_pass_pct,
     count(DISTINCT source_ip)                                        AS source_ips
-FROM filtered_sent_records(domain, since, until, reporter)
+FROM filtered_located_records(domain, since, until, reporter)
 GROUP BY ALL;
 
 -- The same summaries, unfiltered, as views for analysts and BI tools.
@@ -567,25 +658,35 @@ FROM filtered_records(domain, policy_since(since, days), until, reporter);
 -- (`failing`); and what fails with relaxed alignment fails with strict alignment too.
 CREATE OR REPLACE MACRO policy_figures(domain, since, until, reporter, days) AS TABLE
 WITH per_report AS (
-    -- Records summed per report first: the report-level columns then come from a row per
-    -- report, not from every record.
+    -- Records summed per report first; the report-level columns then come from the
+    -- report's own row, not from every record.
     SELECT
-        policy_domain,
-        report_key,
-        any_value(org_name)                                                        AS org_name,
-        any_value(begin_at)                                                        AS begin_at,
-        any_value(end_at)                                                          AS end_at,
-        any_value(policy_text(policy_p, policy_sp, policy_np, policy_pct, policy_adkim, policy_aspf, policy_testing)) AS published,
-        any_value(policy_p)                                                        AS p,
-        any_value(coalesce(policy_pct, 100))                                       AS pct,
-        any_value(coalesce(policy_testing, 'n'))                                   AS testing,
-        sum(message_count)                                                         AS messages,
-        sum(message_count) FILTER (WHERE dmarc_pass)                               AS compliant,
-        sum(message_count) FILTER (WHERE dmarc_pass AND NOT dmarc_pass_strict)     AS compliant_failing_strict,
-        sum(message_count) FILTER (WHERE dmarc_pass AND disposition = 'quarantine') AS compliant_quarantined,
-        sum(message_count) FILTER (WHERE dmarc_pass AND disposition = 'reject')    AS compliant_rejected
-    FROM policy_core_records(domain, since, until, reporter, days)
-    GROUP BY policy_domain, report_key
+        r.policy_domain,
+        r.report_key,
+        r.org_name,
+        r.begin_at,
+        r.end_at,
+        policy_text(r.policy_p, r.policy_sp, r.policy_np, r.policy_pct, r.policy_adkim, r.policy_aspf, r.policy_testing) AS published,
+        r.policy_p                                                                 AS p,
+        coalesce(r.policy_pct, 100)                                                AS pct,
+        coalesce(r.policy_testing, 'n')                                            AS testing,
+        s.messages,
+        s.compliant,
+        s.compliant_failing_strict,
+        s.compliant_quarantined,
+        s.compliant_rejected
+    FROM (
+        SELECT
+            report_key,
+            sum(message_count)                                                         AS messages,
+            sum(message_count) FILTER (WHERE dmarc_pass)                               AS compliant,
+            sum(message_count) FILTER (WHERE dmarc_pass AND NOT dmarc_pass_strict)     AS compliant_failing_strict,
+            sum(message_count) FILTER (WHERE dmarc_pass AND disposition = 'quarantine') AS compliant_quarantined,
+            sum(message_count) FILTER (WHERE dmarc_pass AND disposition = 'reject')    AS compliant_rejected
+        FROM policy_core_records(domain, since, until, reporter, days)
+        GROUP BY report_key
+    ) s
+    JOIN counted_reports r USING (report_key)
 ),
 everything AS (
     SELECT
@@ -695,7 +796,7 @@ daily AS (
         coalesce(sum(message_count) FILTER (WHERE dmarc_pass), 0) AS passing,
         coalesce(sum(message_count) FILTER (WHERE class = 'unauthorized'), 0) AS unauthorized,
         coalesce(sum(message_count) FILTER (WHERE class <> 'unauthorized' AND disposition = 'reject'), 0) AS legitimate_rejected
-    FROM report_records
+    FROM classified_records
     GROUP BY ALL
 ),
 -- Each recent day beside the baseline_days before it (days with reports only).
@@ -721,7 +822,7 @@ sources AS (
         coalesce(sum(message_count) FILTER (WHERE class <> 'unauthorized'), 0) AS legitimate,
         count(DISTINCT source_ip) AS source_ips,
         string_agg(DISTINCT class, ', ' ORDER BY class) AS classes
-    FROM report_records
+    FROM classified_records
     GROUP BY ALL
 ),
 reporter_days AS (
@@ -865,7 +966,7 @@ LEFT JOIN (
     SELECT source_ip, date_trunc('day', begin_at) AS day, sum(message_count) AS messages,
            coalesce(sum(message_count) FILTER (WHERE dmarc_pass), 0) AS dmarc_pass,
            string_agg(DISTINCT org_name, ', ' ORDER BY org_name) AS reporters
-    FROM report_records GROUP BY ALL
+    FROM report_records_core GROUP BY ALL
 ) agg ON agg.source_ip = f.source_ip AND agg.day = date_trunc('day', f.arrival_date);
 
 -- Per reported domain and source address: failure reports, their kinds of failure, what the
@@ -880,7 +981,7 @@ SELECT
     string_agg(DISTINCT f.original_subject, ' | ' ORDER BY f.original_subject) AS subjects,
     min(f.arrival_date)                                                    AS first_arrival,
     max(f.arrival_date)                                                    AS last_arrival,
-    (SELECT sum(message_count) FROM report_records r WHERE r.source_ip = f.source_ip) AS aggregate_messages
+    (SELECT sum(message_count) FROM report_records_core r WHERE r.source_ip = f.source_ip) AS aggregate_messages
 FROM failure_reports f
 WHERE (domain IS NULL OR f.reported_domain = lower(domain))
   AND (since IS NULL OR f.arrival_date > since OR f.arrival_date IS NULL)

@@ -833,15 +833,19 @@ fn a_database_of_schema_version_2_is_migrated_keeping_every_payload() {
     let before = sql(&db, payloads);
     assert!(before.iter().filter(|r| r[2].is_empty()).count() < before.len());
     assert_eq!(number(&db, declared), 0);
-    // The next run that writes applies migrations 3 to 9, and every payload is still
+    // The next run that writes applies migrations 3 to 12, and every payload is still
     // there; the reports stored before have no payload hash until they are parsed again.
     rua_ok(&db, &["ingest", &inputs[0]], REJECTS);
-    assert_eq!(number(&db, "SELECT max(version) FROM schema_version"), 11);
+    assert_eq!(number(&db, "SELECT max(version) FROM schema_version"), 12);
     // Records stored before migration 8 get their DKIM signer from `rua enrich` (in
     // batches), the same as the ingest finds.
     assert_eq!(number(&db, "SELECT count(dkim_signer) FROM records"), 0);
     rua_ok(&db, &["enrich"], OK);
     assert_eq!(sql(&db, signers), signed);
+    // ... and then their sender and class (migration 12).
+    let unclassified = "SELECT count(*) FROM records WHERE class_rule IS NULL
+                        AND report_key IN (SELECT report_key FROM counted_reports)";
+    assert_eq!(number(&db, unclassified), 0);
     assert_eq!(number(&db, declared), 3);
     assert_eq!(sql(&db, payloads), before);
     let no_payload_hash = "SELECT count(*) FROM reports WHERE payload_hash IS NULL";
@@ -1114,7 +1118,7 @@ fn every_raw_value_reads_back_exactly_though_only_differences_are_stored() {
         0
     );
     rua_ok(&db, &["enrich", "--offline"], OK);
-    assert_eq!(number(&db, "SELECT max(version) FROM schema_version"), 11);
+    assert_eq!(number(&db, "SELECT max(version) FROM schema_version"), 12);
     assert_eq!(sql(&db, stored), counted);
     assert_same_raw(&stored_raw_values(&db), &expected);
     assert_no_partial_report(&db);

@@ -6,7 +6,7 @@ WITH newest AS (
 ),
 recent AS (
     SELECT policy_domain, class, message_count, dmarc_pass, org_name
-    FROM report_records
+    FROM classified_records
     WHERE report_day(begin_at, end_at) > (FROM newest) - CAST($1 AS INTEGER)
 ),
 domains AS (

@@ -11,7 +11,7 @@ SELECT
     string_agg(DISTINCT dkim_signer, ', ' ORDER BY dkim_signer) AS dkim_signers,
     class_rule                                              AS rule,
     coalesce(class_note, 'none at your side: receivers that trust the forwarder (ARC) deliver it') AS fix
-FROM policy_records($1, $2, $3, $4, $5)
+FROM filtered_located_records($1, policy_since($2, $5), $3, $4)
 WHERE class IN ('misconfigured', 'forwarded') AND NOT dmarc_pass
 GROUP BY ALL
 ORDER BY domain, class DESC, messages DESC, sender

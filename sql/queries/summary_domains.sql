@@ -1,21 +1,20 @@
 -- rua summary (no --by): one line per policy domain, led by its messages per source class
 -- (README "Source classes"). Parameters: domain, since, until, reporter (NULL: no filter).
--- Records are summed per report first, so the report-level columns come from a few rows per
--- report, not from every record; only the failing records need who sent them for their
--- class (compliant is passing DMARC), so only they are read from report_records.
+-- Records are summed per report first, and the report-level columns come from the report's
+-- own row, not from every record; only the failing records need who sent them for their
+-- class (compliant is passing DMARC), so only they are read with it.
 WITH per_report AS (
-    SELECT
-        policy_domain,
-        report_key,
-        any_value(org_name)                                              AS org_name,
-        any_value(policy_p)                                              AS policy_p,
-        any_value(begin_at)                                              AS begin_at,
-        any_value(end_at)                                                AS end_at,
-        sum(message_count)                                               AS messages,
-        sum(message_count) FILTER (WHERE dmarc_pass)                     AS dmarc_pass,
-        sum(message_count) FILTER (WHERE receiver_dmarc_pass)            AS receiver_pass
-    FROM filtered_records($1, $2, $3, $4)
-    GROUP BY policy_domain, report_key
+    SELECT r.policy_domain, r.report_key, r.org_name, r.policy_p, r.begin_at, r.end_at, s.* EXCLUDE (report_key)
+    FROM (
+        SELECT
+            report_key,
+            sum(message_count)                                           AS messages,
+            sum(message_count) FILTER (WHERE dmarc_pass)                 AS dmarc_pass,
+            sum(message_count) FILTER (WHERE receiver_dmarc_pass)        AS receiver_pass
+        FROM filtered_records($1, $2, $3, $4)
+        GROUP BY report_key
+    ) s
+    JOIN counted_reports r USING (report_key)
 ),
 failing AS (
     SELECT

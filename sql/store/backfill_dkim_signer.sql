@@ -1,6 +1,7 @@
 -- records.dkim_signer for the records of reports ?1 to ?2 (keys, inclusive), stored before
 -- schema version 8; the same choice as rua_align::dkim_signer, in SQL.
-UPDATE records SET dkim_signer = s.domain
+-- A record whose signer this fills is classified again (its stored class dropped).
+UPDATE records SET dkim_signer = s.domain, class_rule = NULL
 FROM (
     SELECT
         d.report_key,

@@ -180,6 +180,7 @@ impl Store {
             "storing DKIM senders",
             include_str!("../../../sql/store/clear_dkim_senders.sql"),
             include_str!("../../../sql/store/insert_dkim_sender.sql"),
+            include_str!("../../../sql/store/unclassify_dkim_senders.sql"),
             |insert| {
                 for (domain, s) in rows {
                     insert.execute(duckdb::params![
@@ -205,6 +206,7 @@ impl Store {
             "storing the configured source verdicts",
             include_str!("../../../sql/store/clear_source_overrides.sql"),
             include_str!("../../../sql/store/insert_source_override.sql"),
+            include_str!("../../../sql/store/unclassify_source_overrides.sql"),
             |insert| {
                 for (domain, sender, authorized) in rows {
                     insert.execute(duckdb::params![domain, sender, authorized])?;
@@ -214,13 +216,15 @@ impl Store {
         )
     }
 
-    /// Empties a table (`clear`) and fills it with `fill`, which runs `insert` for each row,
-    /// in one transaction.
+    /// Empties a table (`clear`), fills it with `fill`, which runs `insert` for each row,
+    /// and runs `unclassify` (which drops the stored classes the change touches), in one
+    /// transaction.
     fn replace_table(
         &mut self,
         context: &'static str,
         clear: &str,
         insert: &str,
+        unclassify: &str,
         fill: impl FnOnce(&mut duckdb::Statement<'_>) -> duckdb::Result<()>,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction().map_err(StoreError::db(context))?;
@@ -229,6 +233,8 @@ impl Store {
             let mut stmt = tx.prepare(insert).map_err(StoreError::db(context))?;
             fill(&mut stmt).map_err(StoreError::db(context))?;
         }
+        tx.execute_batch(unclassify)
+            .map_err(StoreError::db(context))?;
         tx.commit().map_err(StoreError::db(context))
     }
 
@@ -264,36 +270,20 @@ impl Store {
             return Ok(0);
         };
         let mut bounds = range.split(' ').filter_map(|s| s.parse::<i64>().ok());
-        let (Some(mut next), Some(end)) = (bounds.next(), bounds.next()) else {
+        let (Some(next), Some(end)) = (bounds.next(), bounds.next()) else {
             return Ok(0);
         };
-        let sizes: Vec<(i64, i64)> = {
-            let mut stmt = self
-                .conn
-                .prepare(include_str!("../../../sql/store/report_sizes.sql"))
-                .map_err(StoreError::db(context))?;
-            let rows = stmt
-                .query_map([next, end], |r| Ok((r.get(0)?, r.get(1)?)))
-                .map_err(StoreError::db(context))?;
-            rows.collect::<Result<_, _>>()
-                .map_err(StoreError::db(context))?
-        };
+        let sizes = self.report_sizes(
+            context,
+            include_str!("../../../sql/store/report_sizes.sql"),
+            &[next, end],
+        )?;
         let mut done = 0;
-        let mut chunks = sizes.iter().copied().peekable();
-        while chunks.peek().is_some() {
-            let (mut last, mut n) = (next, 0);
-            while let Some(&(key, records)) = chunks.peek() {
-                if n > 0 && n + records > batch_records {
-                    break;
-                }
-                last = key;
-                n += records;
-                chunks.next();
-            }
+        for (first, last, n) in batches(&sizes, batch_records) {
             let tx = self.conn.transaction().map_err(StoreError::db(context))?;
             tx.execute(
                 include_str!("../../../sql/store/backfill_dkim_signer.sql"),
-                [next, last],
+                [first, last],
             )
             .map_err(StoreError::db(context))?;
             tx.execute(
@@ -302,13 +292,8 @@ impl Store {
             )
             .map_err(StoreError::db(context))?;
             tx.commit().map_err(StoreError::db(context))?;
-            // DuckDB holds updated rows in memory until a checkpoint: one per batch keeps
-            // the backfill under the writer's memory limit.
-            self.conn
-                .execute_batch(include_str!("../../../sql/store/checkpoint.sql"))
-                .map_err(StoreError::db(context))?;
+            self.checkpoint(context)?;
             done += n;
-            next = last + 1;
         }
         self.conn
             .execute(
@@ -317,6 +302,81 @@ impl Store {
             )
             .map_err(StoreError::db(context))?;
         Ok(done)
+    }
+
+    /// Stores who sent each record not classified yet and its class (`computed_classes`),
+    /// about `batch_records` records per transaction. A killed run leaves the rest for the
+    /// next: a record is classified or not, and `classified_records` computes the latter.
+    /// Returns the records classified.
+    pub fn classify_records(&mut self, batch_records: i64) -> Result<i64, StoreError> {
+        let context = "storing each record's sender and class";
+        let sizes = self.report_sizes(
+            context,
+            include_str!("../../../sql/store/unclassified_sizes.sql"),
+            &[],
+        )?;
+        let mut done = 0;
+        for (first, last, n) in batches(&sizes, batch_records) {
+            let tx = self.conn.transaction().map_err(StoreError::db(context))?;
+            for sql in [
+                include_str!("../../../sql/store/classify_records.sql"),
+                include_str!("../../../sql/store/store_classes.sql"),
+            ] {
+                tx.execute(sql, [first, last])
+                    .map_err(StoreError::db(context))?;
+            }
+            tx.execute_batch(include_str!("../../../sql/store/drop_classified_batch.sql"))
+                .map_err(StoreError::db(context))?;
+            tx.commit().map_err(StoreError::db(context))?;
+            self.checkpoint(context)?;
+            done += n;
+        }
+        Ok(done)
+    }
+
+    /// For a reader: when every record of a counted report is classified, this connection's
+    /// classified_records reads the stored classes alone (sql/store/read_stored_classes.sql).
+    pub(crate) fn read_stored_classes_when_complete(&self) -> Result<(), StoreError> {
+        let context = "looking for records not classified yet";
+        let unclassified: i64 = self
+            .conn
+            .query_row(
+                include_str!("../../../sql/store/unclassified_records.sql"),
+                [],
+                |r| r.get(0),
+            )
+            .map_err(StoreError::db(context))?;
+        if unclassified == 0 {
+            self.conn
+                .execute_batch(include_str!("../../../sql/store/read_stored_classes.sql"))
+                .map_err(StoreError::db(context))?;
+        }
+        Ok(())
+    }
+
+    /// (report key, records) rows of `sql`, in key order: what [`batches`] splits.
+    fn report_sizes(
+        &self,
+        context: &'static str,
+        sql: &str,
+        params: &[i64],
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let mut stmt = self.conn.prepare(sql).map_err(StoreError::db(context))?;
+        let rows = stmt
+            .query_map(duckdb::params_from_iter(params), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(StoreError::db(context))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(StoreError::db(context))
+    }
+
+    /// DuckDB holds updated rows in memory until a checkpoint: one after each batch of an
+    /// update keeps it under the writer's memory limit.
+    fn checkpoint(&self, context: &'static str) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch(include_str!("../../../sql/store/checkpoint.sql"))
+            .map_err(StoreError::db(context))
     }
 
     /// The newest report key with records (-1 when there is none).
@@ -342,5 +402,34 @@ impl Store {
             .map_err(StoreError::db(context))?;
         rows.collect::<Result<_, _>>()
             .map_err(StoreError::db(context))
+    }
+}
+
+/// Consecutive runs of `sizes` (report key, records, in key order) of about `batch_records`
+/// records each (a report is never split): (first key, last key, records).
+fn batches(sizes: &[(i64, i64)], batch_records: i64) -> Vec<(i64, i64, i64)> {
+    let mut out: Vec<(i64, i64, i64)> = Vec::new();
+    for &(key, records) in sizes {
+        match out.last_mut() {
+            Some((_, last, n)) if *n + records <= batch_records => {
+                *last = key;
+                *n += records;
+            }
+            _ => out.push((key, key, records)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn batches_keep_reports_whole_and_near_the_size() {
+        let sizes = [(1, 5), (2, 5), (4, 20), (7, 1), (9, 3)];
+        assert_eq!(
+            super::batches(&sizes, 10),
+            vec![(1, 2, 10), (4, 4, 20), (7, 9, 4)]
+        );
+        assert_eq!(super::batches(&[], 10), vec![]);
     }
 }

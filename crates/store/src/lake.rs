@@ -202,18 +202,8 @@ impl Store {
             .execute_batch(include_str!("../../../sql/lake/unlimit.sql"))
             .map_err(StoreError::db("lifting the writer's limits"))?;
         let result = self.publish(lake);
-        let memory_limit = match &self.options.memory_limit {
-            Some(limit) => crate::export::literal(limit),
-            None => "'80%'".to_owned(),
-        };
-        let mut restore =
-            include_str!("../../../sql/lake/limit.sql").replace("{memory_limit}", &memory_limit);
-        if let Some(threads) = self.options.threads {
-            restore += &include_str!("../../../sql/lake/limit_threads.sql")
-                .replace("{threads}", &threads.to_string());
-        }
         self.conn
-            .execute_batch(&restore)
+            .execute_batch(&crate::restore_limits(&self.options))
             .map_err(StoreError::db("restoring the writer's limits"))?;
         result
     }

@@ -191,6 +191,21 @@ fn config(options: &OpenOptions) -> duckdb::Result<duckdb::Config> {
     config.with("checkpoint_threshold", CHECKPOINT_THRESHOLD)
 }
 
+/// The SQL that sets a writer's limits again after they were lifted (sql/lake/unlimit.sql).
+pub(crate) fn restore_limits(options: &OpenOptions) -> String {
+    let memory_limit = match &options.memory_limit {
+        Some(limit) => export::literal(limit),
+        None => "'80%'".to_owned(),
+    };
+    let mut restore =
+        include_str!("../../../sql/lake/limit.sql").replace("{memory_limit}", &memory_limit);
+    if let Some(threads) = options.threads {
+        restore += &include_str!("../../../sql/lake/limit_threads.sql")
+            .replace("{threads}", &threads.to_string());
+    }
+    restore
+}
+
 /// Opens a connection to an existing database file, waiting for another process's lock.
 fn connect(path: &Path, options: &OpenOptions) -> Result<duckdb::Connection, StoreError> {
     let started = Instant::now();
@@ -246,7 +261,7 @@ impl Store {
             }
             file::create(path, |tmp| {
                 let conn = connect(tmp, options)?;
-                schema::migrate(&conn, tmp, false).map(|_| ())
+                schema::migrate(&conn, tmp, false, &restore_limits(options)).map(|_| ())
             })?;
             // Created here or by another process meanwhile: either way, a whole database.
             if let file::Found::Nothing = file::inspect(path)? {
@@ -264,7 +279,12 @@ impl Store {
             ingest: ingest::State::default(),
             is_current: true,
         };
-        store.is_current = schema::migrate(&store.conn, path, options.is_read_only)?;
+        store.is_current = schema::migrate(
+            &store.conn,
+            path,
+            options.is_read_only,
+            &restore_limits(options),
+        )?;
         if !options.is_read_only {
             // The table function over Arrow batches that `sql/store/append_batch.sql` reads.
             store
@@ -272,6 +292,8 @@ impl Store {
                 .register_table_function::<duckdb::vtab::arrow::ArrowVTab>("rua_batch")
                 .map_err(StoreError::db("registering the batch table function"))?;
             store.load_keys()?;
+        } else if store.is_current {
+            store.read_stored_classes_when_complete()?;
         }
         Ok(store)
     }

@@ -130,6 +130,16 @@ impl Store {
     pub fn query(&self, sql: &str, params: &[Param]) -> Result<QueryResult, StoreError> {
         collect(&self.conn, sql, params)
     }
+
+    /// Caps the memory DuckDB holds for this connection's queries (`"192MB"`).
+    pub fn limit_memory(&self, limit: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch(
+                &include_str!("../../../sql/store/memory_limit.sql")
+                    .replace("{memory_limit}", &crate::export::literal(limit)),
+            )
+            .map_err(StoreError::db("setting the memory limit"))
+    }
 }
 
 /// Runs one statement on `conn` (the store's, or a transaction's) and collects its result.

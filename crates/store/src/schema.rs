@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../sql/migrations/0009_alerts.sql"),
     include_str!("../../../sql/migrations/0010_lake.sql"),
     include_str!("../../../sql/migrations/0011_raw_if_different.sql"),
+    include_str!("../../../sql/migrations/0012_stored_classes.sql"),
 ];
 const VIEWS: &str = include_str!("../../../sql/views.sql");
 
@@ -27,10 +28,14 @@ pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// recreates the views when they are not the ones this rua makes (see [`views_hash`]).
 /// Returns whether the database is this rua's: false only for a reader of a database an
 /// older rua wrote (older tables, or views not yet recreated), which it leaves as it is.
+/// An existing database migrates without the writer's memory limit (a migration that adds
+/// a column to ten million records holds them all in its transaction); `restore_limits`
+/// sets it again.
 pub(crate) fn migrate(
     conn: &duckdb::Connection,
     path: &Path,
     is_read_only: bool,
+    restore_limits: &str,
 ) -> Result<bool, StoreError> {
     let has_table: i64 = conn
         .query_row(
@@ -82,15 +87,36 @@ pub(crate) fn migrate(
     }
     // An existing one: a transaction per migration, so a failed one leaves the database
     // whole at the version before it.
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let version = index as i64 + 1;
-        in_transaction(conn, || {
-            apply_migration(conn, version, sql).map_err(migration(version))
-        })?;
+    if found < SCHEMA_VERSION {
+        let limits = StoreError::db("lifting the writer's memory limit for the migrations");
+        conn.execute_batch(include_str!("../../../sql/store/lift_memory_limit.sql"))
+            .map_err(limits)?;
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let version = index as i64 + 1;
+            in_transaction(conn, || {
+                apply_migration(conn, version, sql).map_err(migration(version))
+            })?;
+        }
+        // What the migrations left in memory is written out first, or the limit cannot be
+        // set again.
+        conn.execute_batch(include_str!("../../../sql/store/checkpoint.sql"))
+            .map_err(StoreError::db("writing the migrated database"))?;
+        conn.execute_batch(restore_limits)
+            .map_err(StoreError::db("restoring the writer's limits"))?;
     }
     let (stored, n_views) = views_state(conn)?;
-    if stored.as_deref() != Some(hash.as_str()) || n_views < n_declared_views() {
-        in_transaction(conn, || create_views(conn, &hash).map_err(views))?;
+    let is_changed = stored.as_deref() != Some(hash.as_str());
+    if is_changed || n_views < n_declared_views() {
+        in_transaction(conn, || {
+            create_views(conn, &hash).map_err(views)?;
+            // Other views may classify records otherwise: the next `rua enrich` works every
+            // stored class out again (a view dropped by hand and put back changes nothing).
+            if is_changed {
+                conn.execute_batch(include_str!("../../../sql/store/unclassify_all.sql"))
+                    .map_err(StoreError::db("dropping the stored classes"))?;
+            }
+            Ok(())
+        })?;
     }
     Ok(true)
 }

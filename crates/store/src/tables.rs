@@ -690,6 +690,18 @@ impl Rows {
 mod tests {
     use super::TABLES;
 
+    /// The columns of `records` that `rua enrich` fills after the ingest (sql/migrations/
+    /// 0012_stored_classes.sql): the ingest leaves them NULL.
+    const CLASSIFIED: &[&str] = &[
+        "sender",
+        "sender_type",
+        "sender_rule",
+        "sender_confidence",
+        "class_rule",
+        "class",
+        "class_note",
+    ];
+
     /// Every table's declared columns (names, kinds, order) are the schema's. Together with
     /// the INSERTs naming their columns, a value can only reach the column named beside it.
     #[test]
@@ -706,8 +718,11 @@ mod tests {
             let declared: Vec<(String, String)> = stmt
                 .query_map([table.name], |r| Ok((r.get(0)?, r.get(1)?)))
                 .expect("queries")
-                .collect::<Result<_, _>>()
-                .expect("reads");
+                .collect::<Result<Vec<(String, String)>, _>>()
+                .expect("reads")
+                .into_iter()
+                .filter(|(name, _)| table.name != "records" || !CLASSIFIED.contains(&name.as_str()))
+                .collect();
             let ours: Vec<(String, String)> = table
                 .columns
                 .iter()

@@ -26,6 +26,9 @@ pub struct Args {
 /// Records per transaction when older records get their DKIM signer.
 const BACKFILL_RECORDS: i64 = 200_000;
 
+/// Records per transaction when records get their sender and class stored.
+const CLASSIFY_RECORDS: i64 = 200_000;
+
 /// `enrich_state`: the newest report whose addresses a complete run saw.
 const RECORDS_THROUGH: &str = "records_through";
 
@@ -58,6 +61,8 @@ pub struct Counts {
     pub n_unanswered: u64,
     /// Signing domains with a named sender.
     pub n_dkim_senders: u64,
+    /// Records whose sender and class were stored (new, or what decides them changed).
+    pub n_classified: i64,
 }
 
 pub fn run(args: &Args, settings: &Settings) -> anyhow::Result<u8> {
@@ -89,10 +94,11 @@ pub fn after_ingest(store: &mut Store, settings: &Settings, flags: AfterIngest, 
 
 fn report(counts: &Counts) {
     tracing::info!(
-        "enriched {} addresses ({} looked up in the DNS), {} DKIM signing domains named",
+        "enriched {} addresses ({} looked up in the DNS), {} DKIM signing domains named, {} records classified",
         counts.n_addresses,
         counts.n_looked_up,
-        counts.n_dkim_senders
+        counts.n_dkim_senders,
+        counts.n_classified
     );
     if counts.n_unanswered > 0 {
         tracing::warn!(
@@ -330,5 +336,7 @@ pub fn enrich(
     store.replace_dkim_senders(&dkim)?;
     store.replace_source_overrides(&rua_enrich::SourceVerdict::rows(&config.sources))?;
     store.set_enrich_state(RECORDS_THROUGH, &records_through.to_string())?;
+    // Last, when everything that decides a record's class is stored.
+    counts.n_classified = store.classify_records(CLASSIFY_RECORDS)?;
     Ok(counts)
 }

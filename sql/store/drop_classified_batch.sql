@@ -1,0 +1,2 @@
+-- After store_classes.sql.
+DROP TABLE classified_batch
