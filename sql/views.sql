@@ -154,10 +154,10 @@ CREATE OR REPLACE MACRO class_of(class_rule) AS
     END;
 
 -- Who sent each record not classified yet, and its class_rule and class_note: the first
--- rule that holds decides (README "Source classes"). `rua enrich` stores what this gives
--- in `records` (sql/store/classify_records.sql, store_classes.sql), and drops what it stored when something
--- this reads changes (an address's sender or lookup status, the DKIM senders, the
--- configured verdicts, these views), so classified_records always says what this would.
+-- rule that holds decides (README "Source classes"). `rua enrich` stores what this gives in
+-- `records` (sql/store/classify_records.sql), and drops what it stored when something this
+-- reads changes (an address's sender or lookup status, the DKIM senders, the configured
+-- verdicts, these views), so classified_records always says what this would.
 CREATE OR REPLACE VIEW computed_classes AS
 WITH sent AS (
     SELECT

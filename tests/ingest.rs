@@ -878,6 +878,9 @@ fn reparse_rebuilds_every_kept_report_in_place() {
     };
     let before = snapshot(&db);
     assert!(before.len() > 10);
+    let classes = "SELECT report_key, record_index, sender, class_rule, class FROM records
+                   WHERE class_rule IS NOT NULL ORDER BY ALL";
+    let classes_before = sql(&db, classes);
     // A report without kept XML is left alone; every other one is rebuilt under its key.
     let out = rua_ok(&db, &["reparse"], OK);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -887,6 +890,9 @@ fn reparse_rebuilds_every_kept_report_in_place() {
     );
     assert_eq!(snapshot(&db), before);
     assert_no_partial_report(&db);
+    // The records written again got their sender and class stored again.
+    assert!(classes_before.len() > 10);
+    assert_eq!(sql(&db, classes), classes_before);
     // Every kept report, then every rejected aggregate payload, was read again.
     let n_retried = number(
         &db,

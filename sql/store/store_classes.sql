@@ -1,5 +1,5 @@
--- Stores what classify_records.sql worked out for reports ?1 to ?2 in `records`, for
--- classified_records to read.
+-- Stores what classify_records.sql worked out in `records`, for classified_records to read
+-- (the join narrows the records read to the batch's).
 UPDATE records SET
     sender            = c.sender,
     sender_type       = c.sender_type,
@@ -10,5 +10,5 @@ UPDATE records SET
     class_note        = c.class_note
 FROM classified_batch c
 WHERE records.report_key = c.report_key
-  AND records.record_index = c.record_index
-  AND records.report_key BETWEEN ?1 AND ?2
+  AND records.record_index = c.record_index;
+DROP TABLE classified_batch;

@@ -318,14 +318,12 @@ impl Store {
         let mut done = 0;
         for (first, last, n) in batches(&sizes, batch_records) {
             let tx = self.conn.transaction().map_err(StoreError::db(context))?;
-            for sql in [
+            tx.execute(
                 include_str!("../../../sql/store/classify_records.sql"),
-                include_str!("../../../sql/store/store_classes.sql"),
-            ] {
-                tx.execute(sql, [first, last])
-                    .map_err(StoreError::db(context))?;
-            }
-            tx.execute_batch(include_str!("../../../sql/store/drop_classified_batch.sql"))
+                [first, last],
+            )
+            .map_err(StoreError::db(context))?;
+            tx.execute_batch(include_str!("../../../sql/store/store_classes.sql"))
                 .map_err(StoreError::db(context))?;
             tx.commit().map_err(StoreError::db(context))?;
             self.checkpoint(context)?;

@@ -337,6 +337,12 @@ pub fn enrich(
     store.replace_source_overrides(&rua_enrich::SourceVerdict::rows(&config.sources))?;
     store.set_enrich_state(RECORDS_THROUGH, &records_through.to_string())?;
     // Last, when everything that decides a record's class is stored.
-    counts.n_classified = store.classify_records(CLASSIFY_RECORDS)?;
+    counts.n_classified = classify(store)?;
     Ok(counts)
+}
+
+/// Stores the sender and class of every record that has none (see
+/// [`Store::classify_records`]); returns how many.
+pub fn classify(store: &mut Store) -> anyhow::Result<i64> {
+    Ok(store.classify_records(CLASSIFY_RECORDS)?)
 }

@@ -1,2 +1,0 @@
--- After store_classes.sql.
-DROP TABLE classified_batch
