@@ -273,13 +273,22 @@ impl Store {
         let (Some(next), Some(end)) = (bounds.next(), bounds.next()) else {
             return Ok(0);
         };
-        let sizes = self.report_sizes(
-            context,
-            include_str!("../../../sql/store/report_sizes.sql"),
-            &[next, end],
-        )?;
+        let spans: Vec<Span> = self
+            .report_sizes(
+                context,
+                include_str!("../../../sql/store/report_sizes.sql"),
+                &[next, end],
+            )?
+            .into_iter()
+            .map(|(key, n)| Span::whole(key, n))
+            .collect();
         let mut done = 0;
-        for (first, last, n) in batches(&sizes, batch_records) {
+        for Batch {
+            from: (first, _),
+            to: (last, _),
+            n,
+        } in batches(&spans, batch_records)
+        {
             let tx = self.conn.transaction().map_err(StoreError::db(context))?;
             tx.execute(
                 include_str!("../../../sql/store/backfill_dkim_signer.sql"),
@@ -310,17 +319,34 @@ impl Store {
     /// Returns the records classified.
     pub fn classify_records(&mut self, batch_records: i64) -> Result<i64, StoreError> {
         let context = "storing each record's sender and class";
-        let sizes = self.report_sizes(
-            context,
-            include_str!("../../../sql/store/unclassified_sizes.sql"),
-            &[],
-        )?;
+        let spans: Vec<Span> = {
+            let mut stmt = self
+                .conn
+                .prepare(include_str!("../../../sql/store/unclassified_sizes.sql"))
+                .map_err(StoreError::db(context))?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(Span {
+                        key: r.get(0)?,
+                        first: r.get(1)?,
+                        last: r.get(2)?,
+                        n: r.get(3)?,
+                    })
+                })
+                .map_err(StoreError::db(context))?;
+            rows.collect::<Result<_, _>>()
+                .map_err(StoreError::db(context))?
+        };
+        let spans: Vec<Span> = spans
+            .into_iter()
+            .flat_map(|s| s.split(batch_records))
+            .collect();
         let mut done = 0;
-        for (first, last, n) in batches(&sizes, batch_records) {
+        for Batch { from, to, n } in batches(&spans, batch_records) {
             let tx = self.conn.transaction().map_err(StoreError::db(context))?;
             tx.execute(
                 include_str!("../../../sql/store/classify_records.sql"),
-                [first, last],
+                [from.0, from.1, to.0, to.1],
             )
             .map_err(StoreError::db(context))?;
             tx.execute_batch(include_str!("../../../sql/store/store_classes.sql"))
@@ -352,7 +378,7 @@ impl Store {
         Ok(())
     }
 
-    /// (report key, records) rows of `sql`, in key order: what [`batches`] splits.
+    /// (report key, records) rows of `sql`, in key order.
     fn report_sizes(
         &self,
         context: &'static str,
@@ -403,17 +429,66 @@ impl Store {
     }
 }
 
-/// Consecutive runs of `sizes` (report key, records, in key order) of about `batch_records`
-/// records each (a report is never split): (first key, last key, records).
-fn batches(sizes: &[(i64, i64)], batch_records: i64) -> Vec<(i64, i64, i64)> {
-    let mut out: Vec<(i64, i64, i64)> = Vec::new();
-    for &(key, records) in sizes {
+/// Records of one report to work on: its key, the first and last record index, and how
+/// many records (about, once split).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    key: i64,
+    first: i64,
+    last: i64,
+    n: i64,
+}
+
+impl Span {
+    /// Every record of a report.
+    fn whole(key: i64, n: i64) -> Span {
+        Span {
+            key,
+            first: 0,
+            last: i64::from(i32::MAX),
+            n,
+        }
+    }
+
+    /// The span in parts of about `batch_records` records each, by record index (one
+    /// report of a million records would not fit in the writer's memory at once).
+    fn split(self, batch_records: i64) -> Vec<Span> {
+        let parts = ((self.n + batch_records - 1) / batch_records.max(1)).max(1);
+        let width = (self.last - self.first + parts) / parts;
+        (0..parts)
+            .map(|i| Span {
+                key: self.key,
+                first: self.first + i * width,
+                last: (self.first + (i + 1) * width - 1).min(self.last),
+                n: (self.n + parts - 1) / parts,
+            })
+            .take_while(|s| s.first <= self.last)
+            .collect()
+    }
+}
+
+/// A batch: from (report key, record index) to (report key, record index), inclusive.
+#[derive(Debug, PartialEq, Eq)]
+struct Batch {
+    from: (i64, i64),
+    to: (i64, i64),
+    n: i64,
+}
+
+/// Consecutive runs of `spans` (in key order) of about `batch_records` records each.
+fn batches(spans: &[Span], batch_records: i64) -> Vec<Batch> {
+    let mut out: Vec<Batch> = Vec::new();
+    for s in spans {
         match out.last_mut() {
-            Some((_, last, n)) if *n + records <= batch_records => {
-                *last = key;
-                *n += records;
+            Some(b) if b.n + s.n <= batch_records => {
+                b.to = (s.key, s.last);
+                b.n += s.n;
             }
-            _ => out.push((key, key, records)),
+            _ => out.push(Batch {
+                from: (s.key, s.first),
+                to: (s.key, s.last),
+                n: s.n,
+            }),
         }
     }
     out
@@ -421,13 +496,53 @@ fn batches(sizes: &[(i64, i64)], batch_records: i64) -> Vec<(i64, i64, i64)> {
 
 #[cfg(test)]
 mod tests {
+    use super::{Batch, Span, batches};
+
     #[test]
-    fn batches_keep_reports_whole_and_near_the_size() {
-        let sizes = [(1, 5), (2, 5), (4, 20), (7, 1), (9, 3)];
+    fn batches_keep_spans_whole_and_near_the_size() {
+        let spans: Vec<Span> = [(1, 5), (2, 5), (4, 20), (7, 1), (9, 3)]
+            .into_iter()
+            .map(|(key, n)| Span::whole(key, n))
+            .collect();
+        let keys: Vec<(i64, i64, i64)> = batches(&spans, 10)
+            .into_iter()
+            .map(|b| (b.from.0, b.to.0, b.n))
+            .collect();
+        assert_eq!(keys, vec![(1, 2, 10), (4, 4, 20), (7, 9, 4)]);
+        assert_eq!(batches(&[], 10), vec![]);
+    }
+
+    #[test]
+    fn a_large_report_is_split_by_record_index() {
+        let span = Span {
+            key: 3,
+            first: 0,
+            last: 999_999,
+            n: 1_000_000,
+        };
+        let parts = span.split(200_000);
+        assert_eq!(parts.len(), 5);
+        assert_eq!((parts[0].first, parts[0].last), (0, 199_999));
+        assert_eq!((parts[4].first, parts[4].last), (800_000, 999_999));
+        assert!(parts.iter().all(|p| p.key == 3 && p.n == 200_000));
+        let b = batches(&parts, 200_000);
+        assert_eq!(b.len(), 5);
         assert_eq!(
-            super::batches(&sizes, 10),
-            vec![(1, 2, 10), (4, 4, 20), (7, 9, 4)]
+            b[1],
+            Batch {
+                from: (3, 200_000),
+                to: (3, 399_999),
+                n: 200_000
+            }
         );
-        assert_eq!(super::batches(&[], 10), vec![]);
+        // Small ones stay whole; a span of one record too.
+        assert_eq!(span.split(2_000_000), vec![span]);
+        let one = Span {
+            key: 1,
+            first: 7,
+            last: 7,
+            n: 1,
+        };
+        assert_eq!(one.split(1), vec![one]);
     }
 }
