@@ -432,13 +432,18 @@ WITH records_read AS (
     UNION ALL BY NAME
     FROM filtered_records(domain, since, until, reporter) WHERE NOT with_class
 ),
-spans AS (
+-- A report's first and last day, worked out once per report rather than per record.
+report_days AS (
     SELECT
-        *,
+        report_key,
         date_trunc('day', begin_at) AS first_day,
         CASE WHEN end_at > begin_at THEN date_trunc('day', end_at - INTERVAL 1 MICROSECOND)
              ELSE date_trunc('day', begin_at) END AS last_day
-    FROM records_read
+    FROM counted_reports
+),
+spans AS (
+    SELECT r.*, d.first_day, d.last_day
+    FROM records_read r JOIN report_days d USING (report_key)
 ),
 single AS (
     SELECT * EXCLUDE (first_day, last_day), CAST(first_day AS DATE) AS day, message_count AS day_messages
