@@ -274,35 +274,34 @@ CREATE OR REPLACE VIEW record_classes AS
 SELECT report_key, record_index, policy_domain, source_ip, sender, message_count, class, class_rule, class_note
 FROM classified_records;
 
--- report_records narrowed by the filters `rua summary` takes; NULL means no filter.
--- `domain` matches the policy domain or the From domain; `since`/`until` keep reports whose
--- period overlaps [since, until); `reporter` is a case-insensitive org_name pattern.
+-- Whether a record passes the filters `rua summary` takes; NULL means no filter. `domain`
+-- matches the policy domain or the From domain; `since`/`until` keep reports whose period
+-- overlaps [since, until); `reporter` is a case-insensitive org_name pattern.
+CREATE OR REPLACE MACRO passes_filters(domain, since, until, reporter,
+        policy_domain, header_from, begin_at, end_at, org_name) AS
+    (domain IS NULL OR policy_domain = lower(domain) OR header_from = lower(domain))
+    AND (since IS NULL OR end_at > since)
+    AND (until IS NULL OR begin_at < until)
+    AND (reporter IS NULL OR org_name ILIKE reporter);
+
+-- report_records_core narrowed by those filters.
 CREATE OR REPLACE MACRO filtered_records(domain, since, until, reporter) AS TABLE
 SELECT *
 FROM report_records_core
-WHERE (domain IS NULL OR policy_domain = lower(domain) OR header_from = lower(domain))
-  AND (since IS NULL OR end_at > since)
-  AND (until IS NULL OR begin_at < until)
-  AND (reporter IS NULL OR org_name ILIKE reporter);
+WHERE passes_filters(domain, since, until, reporter, policy_domain, header_from, begin_at, end_at, org_name);
 
 -- The same over classified_records, with who sent each record and its class.
 CREATE OR REPLACE MACRO filtered_sent_records(domain, since, until, reporter) AS TABLE
 SELECT *
 FROM classified_records
-WHERE (domain IS NULL OR policy_domain = lower(domain) OR header_from = lower(domain))
-  AND (since IS NULL OR end_at > since)
-  AND (until IS NULL OR begin_at < until)
-  AND (reporter IS NULL OR org_name ILIKE reporter);
+WHERE passes_filters(domain, since, until, reporter, policy_domain, header_from, begin_at, end_at, org_name);
 
 -- The same over report_records, with what is known of each address too (the summaries by
 -- ASN and country, the senders of `rua policy` and of the report).
 CREATE OR REPLACE MACRO filtered_located_records(domain, since, until, reporter) AS TABLE
 SELECT *
 FROM report_records
-WHERE (domain IS NULL OR policy_domain = lower(domain) OR header_from = lower(domain))
-  AND (since IS NULL OR end_at > since)
-  AND (until IS NULL OR begin_at < until)
-  AND (reporter IS NULL OR org_name ILIKE reporter);
+WHERE passes_filters(domain, since, until, reporter, policy_domain, header_from, begin_at, end_at, org_name);
 
 -- Percentage of `part` in `total`, one decimal; NULL when there is nothing to divide.
 CREATE OR REPLACE MACRO pct(part, total) AS round(100.0 * coalesce(part, 0) / nullif(total, 0), 1);
