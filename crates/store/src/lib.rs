@@ -261,7 +261,7 @@ impl Store {
             }
             file::create(path, |tmp| {
                 let conn = connect(tmp, options)?;
-                schema::migrate(&conn, tmp, false, &restore_limits(options)).map(|_| ())
+                schema::migrate(&conn, tmp, options).map(|_| ())
             })?;
             // Created here or by another process meanwhile: either way, a whole database.
             if let file::Found::Nothing = file::inspect(path)? {
@@ -279,12 +279,7 @@ impl Store {
             ingest: ingest::State::default(),
             is_current: true,
         };
-        store.is_current = schema::migrate(
-            &store.conn,
-            path,
-            options.is_read_only,
-            &restore_limits(options),
-        )?;
+        store.is_current = schema::migrate(&store.conn, path, options)?;
         if !options.is_read_only {
             // The table function over Arrow batches that `sql/store/append_batch.sql` reads.
             store

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::StoreError;
+use crate::{OpenOptions, StoreError};
 
 /// Migrations in order; the index + 1 is the schema version.
 const MIGRATIONS: &[&str] = &[
@@ -29,13 +29,12 @@ pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// Returns whether the database is this rua's: false only for a reader of a database an
 /// older rua wrote (older tables, or views not yet recreated), which it leaves as it is.
 /// An existing database migrates without the writer's memory limit (a migration that adds
-/// a column to ten million records holds them all in its transaction); `restore_limits`
-/// sets it again.
+/// a column to ten million records holds them all in its transaction), then gets the
+/// limits of `options` again.
 pub(crate) fn migrate(
     conn: &duckdb::Connection,
     path: &Path,
-    is_read_only: bool,
-    restore_limits: &str,
+    options: &OpenOptions,
 ) -> Result<bool, StoreError> {
     let has_table: i64 = conn
         .query_row(
@@ -61,7 +60,7 @@ pub(crate) fn migrate(
             known: SCHEMA_VERSION,
         });
     }
-    if is_read_only {
+    if options.is_read_only {
         if found < SCHEMA_VERSION {
             return Ok(false);
         }
@@ -101,7 +100,7 @@ pub(crate) fn migrate(
         // set again.
         conn.execute_batch(include_str!("../../../sql/store/checkpoint.sql"))
             .map_err(StoreError::db("writing the migrated database"))?;
-        conn.execute_batch(restore_limits)
+        conn.execute_batch(&crate::restore_limits(options))
             .map_err(StoreError::db("restoring the writer's limits"))?;
     }
     let (stored, n_views) = views_state(conn)?;

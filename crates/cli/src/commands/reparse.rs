@@ -17,9 +17,8 @@ pub fn run(settings: &Settings) -> anyhow::Result<u8> {
     let outcome = reparse(&mut store, &settings.limits.parse)?;
     // The records written again get their sender and class stored, as after an ingest.
     let n_classified = super::enrich::classify(&mut store)?;
-    tracing::info!("{n_classified} records classified");
     tracing::info!(
-        "reparsed {} reports ({} no longer parse and were kept as they were); {} rejects now parse; {} SMTP TLS and failure reports read from other_payloads",
+        "reparsed {} reports ({} no longer parse and were kept as they were); {} rejects now parse; {} SMTP TLS and failure reports read from other_payloads; {n_classified} records classified",
         outcome.n_reparsed,
         outcome.n_failed,
         outcome.n_recovered,
